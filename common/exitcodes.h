@@ -1,0 +1,31 @@
+/*
+ * exitcodes - the process exit codes postern uses, all from sysexits(3).
+ *
+ * Every program exits with one of these; callers such as cron, PHP and
+ * mail(1) act on them (75 means "try again later", the others mean the
+ * message was refused). Workers report outcomes to the queue manager with
+ * the same numbers where a number is needed.
+ */
+#ifndef POSTERN_EXITCODES_H
+#define POSTERN_EXITCODES_H
+
+#include <sysexits.h>
+
+/*
+ * EX_OK          0   success; for the injector: the message is on disk
+ * EX_USAGE      64   bad command line (unknown option, missing argument)
+ * EX_DATAERR    65   bad address or malformed / oversized message
+ * EX_NOUSER     67   addressee unknown (workers only)
+ * EX_SOFTWARE   70   internal error: a broken invariant
+ * EX_OSERR      71   a system call failed that should not (fork, memory)
+ * EX_CANTCREAT  73   cannot create an output file
+ * EX_IOERR      74   input/output error
+ * EX_TEMPFAIL   75   temporary failure: disk full, queue not ready; retry
+ * EX_NOPERM     77   permission denied
+ * EX_CONFIG     78   configuration error (unreadable file, bad value)
+ */
+
+/* exitcodes_name - short name of an exit code ("EX_TEMPFAIL"), or "?" */
+const char *exitcodes_name(int code);
+
+#endif
