@@ -2,6 +2,8 @@
  * exitcodes - names of the sysexits codes postern uses (for logs and
  * error messages).
  */
+#include <stddef.h>
+
 #include "exitcodes.h"
 
 /* exitcodes_name - name of an exit code */

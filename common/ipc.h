@@ -47,13 +47,21 @@ struct ipc_msg {
 /* ipc_msg_release - free the payload and close an untaken descriptor */
 void ipc_msg_release(struct ipc_msg *m);
 
-/* Incremental reader for one connection. */
+/* Incremental reader for one connection.
+   A stream recvmsg may return the tail of earlier frames together with
+   the segment that carries a descriptor, so each pending descriptor
+   remembers the stream bytes [fd_from, fd_to) of the recvmsg that
+   brought it: it can only belong to a frame whose header starts there. */
+#define IPC_FDS_PENDING 8
 struct ipc_reader {
 	int fd;
 	size_t max;		/* frame limit for this connection */
 	struct strbuf in;	/* bytes received, not yet framed */
-	int fds[8];		/* descriptors received, not yet claimed */
+	int fds[IPC_FDS_PENDING]; /* descriptors received, not yet claimed */
 	size_t nfds;
+	uint64_t fd_from[IPC_FDS_PENDING], fd_to[IPC_FDS_PENDING];
+	uint64_t base;		/* stream offset of in's first byte */
+	const char *error;	/* protocol error; sticky once set */
 };
 
 void ipc_reader_init(struct ipc_reader *r, int fd, size_t max_frame);

@@ -11,16 +11,23 @@
  * mode 0600, owned by mail_owner, opened without MDB_WRITEMAP, MDB_NOSYNC,
  * MDB_NOMETASYNC or MDB_MAPASYNC: every commit is durable when it returns.
  * Ids and indexes in keys are big-endian so that LMDB's byte order is
- * numeric order. Values are attribute lists (attr.h).
+ * numeric order. Values are attribute lists (attr.h), except meta's
+ * decimals, the raw bytes of body and xscript and dropped's id(8).
  *
  *   meta     "schema" -> "1"; "last_id" -> decimal, the last id given
  *   msg      id(8)                -> sender, arrival, size, flags, nrcpt,
- *                                    uid, envid, from, subject, msgid
+ *                                    uid, envid, from, subject, msgid,
+ *                                    drop (the maildrop name, if any)
  *   body     id(8) chunk(4)       -> up to QUEUE_CHUNK bytes of content
  *   rcpt     id(8) idx(4)         -> addr, orig, orcpt, state, flags,
  *                                    attempts, next, first, last, status,
  *                                    diag, relay, parent
- *   xscript  id(8) idx(4)         -> the last attempt's transcript
+ *   xscript  id(8) idx(4)         -> the last attempt's transcript (raw
+ *                                    bytes, at most QUEUE_TRANSCRIPT_MAX:
+ *                                    a longer one keeps its first and last
+ *                                    (QUEUE_TRANSCRIPT_MAX - 64) / 2 bytes
+ *                                    around a line "[... N bytes omitted
+ *                                    ...]")
  *   due      when(8) id(8) idx(4) -> empty
  *   dropped  maildrop file name   -> id(8)
  *
@@ -32,6 +39,9 @@
  * (last_id is committed with the message). As text they are 11 characters
  * of Crockford's base 32 (0-9 A-Z without I L O U), fixed width, so text
  * order is numeric order and they are safe in file names and log lines.
+ * Eleven digits hold 55 bits: ids run from 1 to QUEUE_ID_MAX (arrival
+ * times reach it in the year 3111); 0 is never an id. Arrival and due
+ * times are never negative.
  *
  * STATES of a recipient, the one atomic step (a committed transaction)
  * that enters each, and what recovery does with it after a crash:
@@ -43,7 +53,8 @@
  *              result is committed; due entry at next_attempt. After a
  *              crash: due at its time.
  *   held       the message is held by an administrator; no due entry.
- *              Entered by queue_set_held. After a crash: stays held.
+ *              Entered by queue_set_held (or when a recipient is added
+ *              to a held message). After a crash: stays held.
  *   delivered  final. Entered when an ok result is committed.
  *   failed     final. Entered when a fail result, or the end of the retry
  *              schedule, is committed.
@@ -66,12 +77,19 @@
  * nothing twice. Pickup forgets names once their files are gone for
  * certain (unlinked and the maildrop directory fsynced).
  *
- * ERRORS. MDB_MAP_FULL, MDB_READERS_FULL, ENOSPC, EIO and ENOMEM are
- * QUEUE_TEMP: the transaction is aborted, nothing is half-written, the
- * caller retries later (pickup leaves its maildrop files in place). After
- * EIO from a commit the caller should close and reopen the environment.
+ * ERRORS. MDB_MAP_FULL, MDB_READERS_FULL, MDB_TXN_FULL, ENOSPC, EDQUOT,
+ * EIO and ENOMEM are QUEUE_TEMP: the transaction is marked failed (every
+ * later call on it returns the same status, and queue_commit aborts it
+ * and returns it), nothing is half-written, the caller retries later
+ * (pickup leaves its maildrop files in place). Any other LMDB error also
+ * marks the transaction failed (LMDB itself refuses to commit it). A bad
+ * argument (QUEUE_ERROR before anything is written) and a record that
+ * does not decode (QUEUE_CORRUPT) leave the transaction usable. After EIO
+ * from a commit the caller should close and reopen the environment.
  * MDB_MAP_RESIZED (another process grew the map) is handled inside
- * queue_begin by adopting the new size.
+ * queue_begin by adopting the new size. One transaction at a time per
+ * queue handle (LMDB allows one per thread): queue_begin refuses a second.
+ * queue_error() says what the last failure was about, naming the queue id.
  */
 #ifndef POSTERN_QUEUE_H
 #define POSTERN_QUEUE_H
@@ -94,6 +112,7 @@ enum queue_status {
 #define QUEUE_SCHEMA 1
 #define QUEUE_CHUNK (64 * 1024)
 #define QUEUE_ID_TEXT 11
+#define QUEUE_ID_MAX ((UINT64_C(1) << 55) - 1)	/* 11 base-32 digits */
 #define QUEUE_SUMMARY_MAX 256	/* From, Subject, Message-ID in listings */
 #define QUEUE_ENVID_MAX 100	/* RFC 3461 */
 #define QUEUE_ORCPT_MAX 500	/* RFC 3461 */
@@ -181,7 +200,8 @@ struct queue_new_rcpt {
 	const char *orig;	/* NULL or "" when the same as addr */
 	const char *orcpt;	/* NULL when none */
 	unsigned flags;		/* QUEUE_NOTIFY_* */
-	uint32_t parent;	/* QUEUE_NO_PARENT for envelope recipients */
+	uint32_t parent;	/* QUEUE_NO_PARENT for envelope recipients,
+				   else an earlier recipient's index */
 };
 
 /* Queue ids as text */
@@ -191,9 +211,11 @@ const char *queue_state_name(enum queue_state s);
 int queue_state_lookup(const char *name);	/* state, or -1 */
 
 /* Opening. flags: QUEUE_RDONLY opens read-only (no lock.mdb is created
-   that the queue's owner could not use); QUEUE_CREATE creates the
-   databases in an empty environment. The directory must exist. A queue
-   on a network file system is refused. */
+   that the queue's owner could not use: when lock.mdb is missing, only
+   the directory's owner may open it); QUEUE_CREATE creates the databases
+   in an empty environment (and is harmless on an existing queue). The
+   directory must exist. A queue on a network file system, or of another
+   schema, is refused. mapsize 0 keeps the size the environment has. */
 #define QUEUE_RDONLY 0x01
 #define QUEUE_CREATE 0x02
 int queue_open(struct queue **q_r, const char *dbdir, uint64_t mapsize,
@@ -201,7 +223,8 @@ int queue_open(struct queue **q_r, const char *dbdir, uint64_t mapsize,
 void queue_close(struct queue **q);
 /* queue_error - what the last failing call on q was about */
 const char *queue_error(const struct queue *q);
-/* queue_reader_check - clear reader slots of dead processes; how many */
+/* queue_reader_check - clear reader slots of dead processes; how many,
+   or a (negative) queue status */
 int queue_reader_check(struct queue *q);
 
 /* Transactions. A write transaction is exclusive (one writer); a read
@@ -211,17 +234,29 @@ int queue_commit(struct queue_txn **t);	/* ends *t whatever happens */
 void queue_abort(struct queue_txn **t);
 
 /* Adding a message: begin, recipients, content (any number of pieces of
-   any size), end. Nothing is visible until the transaction commits; on an
-   error, abandon and abort. */
+   any size), end. Nothing is visible until the transaction commits. The
+   id is allocated at begin. Strings longer than their struct fields are
+   refused (QUEUE_ERROR), never cut. queue_add_end ends *a whatever
+   happens; on failure, and on queue_add_abandon, whatever the add had
+   written is removed again, so the transaction stays usable for other
+   messages unless it failed (then abort it). Every add must be ended or
+   abandoned before queue_commit, which otherwise aborts (QUEUE_ERROR);
+   an add still open when its transaction ends is detached: calls on it
+   fail, and abandoning it frees it. A drop_name already in "dropped" is
+   refused. The recipients of a message added with QUEUE_MSG_HELD start
+   held, all others pending and due at arrival. */
 struct queue_add;
 int queue_add_begin(struct queue_txn *t, const struct queue_new_msg *m,
     struct queue_add **a_r);
 int queue_add_rcpt(struct queue_add *a, const struct queue_new_rcpt *r);
 int queue_add_content(struct queue_add *a, const void *p, size_t n);
+/* queue_add_flags - add QUEUE_MSG_* flags learnt while adding (8BIT) */
+void queue_add_flags(struct queue_add *a, unsigned flags);
 int queue_add_end(struct queue_add **a, uint64_t *id_r);
 void queue_add_abandon(struct queue_add **a);
 /* queue_append_rcpt - add a recipient to a stored message (alias
-   expansion); its index in *idx_r */
+   expansion), pending and due at due (held if the message is); its
+   index in *idx_r */
 int queue_append_rcpt(struct queue_txn *t, uint64_t id,
     const struct queue_new_rcpt *r, int64_t due, uint32_t *idx_r);
 
@@ -229,43 +264,56 @@ int queue_append_rcpt(struct queue_txn *t, uint64_t id,
 int queue_dropped_lookup(struct queue_txn *t, const char *name,
     uint64_t *id_r);
 int queue_dropped_forget(struct queue_txn *t, const char *name);
-/* queue_dropped_list - call cb for each remembered name (stop on != 0) */
+/* queue_dropped_list - call cb for each remembered name in byte order
+   (stop, with QUEUE_OK, when it returns != 0); cb may forget names */
 int queue_dropped_list(struct queue_txn *t,
     int (*cb)(void *ctx, const char *name), void *ctx);
 
 /* Reading */
 int queue_get_msg(struct queue_txn *t, uint64_t id, struct queue_msg *m);
-/* queue_next_msg - the first message with an id > after (0: the first) */
+/* queue_next_msg - the first message with an id > after (0: the first).
+   Calling it again with the id it returned steps a cursor kept in the
+   transaction. On QUEUE_CORRUPT m->id names the bad message, so that a
+   listing can report it and go on after it. */
 int queue_next_msg(struct queue_txn *t, uint64_t after, struct queue_msg *m);
 int queue_get_rcpt(struct queue_txn *t, uint64_t id, uint32_t idx,
     struct queue_rcpt *r);
-/* queue_content_chunk - chunk n of the content; *p_r stays valid until
-   the transaction ends. QUEUE_NOTFOUND past the last chunk. */
+/* queue_content_chunk - chunk n of the content; *p_r points into the map
+   and stays valid until the transaction ends or writes anything.
+   QUEUE_NOTFOUND past the last chunk. */
 int queue_content_chunk(struct queue_txn *t, uint64_t id, uint32_t n,
     const void **p_r, size_t *len_r);
-/* queue_content_write - the whole content to fd (fsio_write) */
+/* queue_content_write - the whole content to fd (fsio_write); the chunks
+   must add up to the message's size, else QUEUE_CORRUPT */
 int queue_content_write(struct queue_txn *t, uint64_t id, int fd);
+/* queue_get_transcript - the stored transcript into out (reset first);
+   QUEUE_ERROR when it does not fit out's maximum */
 int queue_get_transcript(struct queue_txn *t, uint64_t id, uint32_t idx,
     struct strbuf *out);
 
 /* Changing */
 /* queue_put_rcpt - store r (found by r->id, r->idx), moving its due entry
-   to match its new state and next time */
+   to match its new state and next time; the recipient must exist (a
+   corrupt stored one is replaced, its due entries found by a scan) */
 int queue_put_rcpt(struct queue_txn *t, const struct queue_rcpt *r);
+/* queue_put_transcript - store a recipient's last transcript (capped as
+   the layout above says); the recipient must exist */
 int queue_put_transcript(struct queue_txn *t, uint64_t id, uint32_t idx,
     const char *p, size_t n);
 /* queue_set_held - hold (recipients pending/deferred -> held, due entries
    removed) or release (held -> pending, due now) a message */
 int queue_set_held(struct queue_txn *t, uint64_t id, int held, int64_t now);
-/* queue_delete - remove a message and everything that belongs to it */
+/* queue_delete - remove a message and everything that belongs to it
+   (recipients, their due entries, content, transcripts, its dropped
+   entry); works on a message whose records are corrupt, too */
 int queue_delete(struct queue_txn *t, uint64_t id);
 
 /* The due index */
 /* queue_due_next - the first entry after *after (NULL: from the start)
-   whose time is <= upto */
+   whose time is <= upto; QUEUE_NOTFOUND when there is none */
 int queue_due_next(struct queue_txn *t, int64_t upto,
     const struct queue_due *after, struct queue_due *d_r);
-/* queue_due_first - the earliest due time */
+/* queue_due_first - the earliest due time; QUEUE_NOTFOUND when none */
 int queue_due_first(struct queue_txn *t, int64_t *when_r);
 
 #endif

@@ -132,12 +132,13 @@ int strbuf_appendf(struct strbuf *sb, const char *fmt, ...)
 	return r;
 }
 
-/* strbuf_append_printable - append with control bytes escaped */
+/* strbuf_append_printable - append with control bytes escaped; on
+   failure nothing is appended */
 int strbuf_append_printable(struct strbuf *sb, const void *p, size_t n,
     int utf8)
 {
 	const unsigned char *u = p;
-	size_t i;
+	size_t i, start = sb->len;
 	int r = 0;
 
 	for (i = 0; i < n && r == 0; i++) {
@@ -151,10 +152,18 @@ int strbuf_append_printable(struct strbuf *sb, const void *p, size_t n,
 			r = strbuf_append(sb, "\\r", 2);
 		else if (c == '\t')
 			r = strbuf_append(sb, "\\t", 2);
-		else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8))
+		else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8) ||
+		    /* C1 controls written in UTF-8 (U+0080-U+009F) act on
+		       terminals too */
+		    (c == 0xc2 && i + 1 < n && u[i + 1] < 0xa0) ||
+		    (i > 0 && u[i - 1] == 0xc2 && c < 0xa0 && c >= 0x80))
 			r = strbuf_appendf(sb, "\\x%02x", c);
 		else
 			r = strbuf_appendc(sb, c);
+	}
+	if (r < 0) {
+		strbuf_truncate(sb, start);
+		sb->failed = 1;
 	}
 	return r;
 }

@@ -47,7 +47,9 @@ int strbuf_vappendf(struct strbuf *sb, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 /* strbuf_append_printable - append bytes with control characters, DEL and
    backslash escaped as \n, \r, \t, \\ or \xHH (for logs and terminals);
-   bytes >= 0x80 pass unchanged when utf8 is set and are escaped otherwise */
+   bytes >= 0x80 pass unchanged when utf8 is set (except the UTF-8 forms of
+   the C1 controls U+0080-U+009F) and are escaped otherwise. All or
+   nothing: on failure nothing is appended. */
 int strbuf_append_printable(struct strbuf *sb, const void *p, size_t n,
     int utf8);
 /* strbuf_reserve - make room for n more bytes without appending */

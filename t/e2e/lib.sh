@@ -1,0 +1,114 @@
+# t/e2e/lib.sh - what every end-to-end test shares: a throwaway instance
+# (configuration, queue and run directories under one temporary
+# directory), starting and stopping the queue manager, and checks.
+#
+# A test sources this file, calls `instance` (optionally with extra
+# postern.conf lines), and uses $T (the instance), $B (the build), `inject`,
+# `ctl`, `start_qmgr`, `stop_qmgr`, `fail`, `skip`. Everything the test
+# started is stopped and $T removed when it exits (unless KEEP=1).
+
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+B=$top/${BUILD:-build}
+PY=/usr/bin/python3
+T=""
+QPID=""
+
+fail() { echo "FAIL: $*"; exit 1; }
+skip() { echo "SKIP: $*"; exit 77; }
+say() { echo "-- $*"; }
+
+need_root() { [ "$(id -u)" = 0 ] || skip "${1:-this test} needs root"; }
+
+cleanup() {
+	[ -n "$QPID" ] && kill -9 "$QPID" 2>/dev/null
+	[ -n "$T" ] && [ "${KEEP:-0}" != 1 ] && rm -rf "$T"
+}
+trap cleanup EXIT
+
+# ensure_users - the system users and groups postern and the tests need
+ensure_users() {
+	[ "$(id -u)" = 0 ] || return 0
+	getent group postern-drop >/dev/null || groupadd --system postern-drop
+	getent group postern-admin >/dev/null || groupadd --system postern-admin
+	getent passwd postern >/dev/null || useradd --system --user-group \
+	    --home-dir /nonexistent --shell /usr/sbin/nologin postern
+	for u in pt-alice pt-bob; do
+		getent passwd $u >/dev/null || useradd --create-home \
+		    --shell /bin/sh $u
+	done
+}
+
+# instance [conf lines...] - a fresh instance in $T
+instance() {
+	T=$(mktemp -d /tmp/postern-test.XXXXXX)
+	chmod 755 "$T"
+	mkdir -p "$T/etc"
+	cat >"$T/etc/postern.conf" <<CONF
+myhostname = test.example
+queue_directory = $T/queue
+run_directory = $T/run
+libexec_directory = $B
+log_file = $T/log
+CONF
+	for line in "$@"; do echo "$line" >>"$T/etc/postern.conf"; done
+	ensure_users
+}
+
+inject() { "$B/sendmail" -C "$T/etc" "$@"; }
+ctl() { "$B/posternctl" -c "$T/etc" "$@"; }
+
+# start_qmgr - run postern-qmgr -f in the background, wait until ready
+start_qmgr() {
+	"$B/postern-qmgr" -c "$T/etc" -f >>"$T/qmgr.out" 2>&1 &
+	QPID=$!
+	for _ in $(seq 100); do
+		grep -q 'qmgr\['"$QPID"'\]: started' "$T/log" 2>/dev/null &&
+		    return 0
+		kill -0 "$QPID" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$T/qmgr.out"
+	fail "postern-qmgr did not start"
+}
+
+# stop_qmgr - SIGTERM and wait
+stop_qmgr() {
+	[ -n "$QPID" ] || return 0
+	kill -TERM "$QPID" 2>/dev/null
+	wait "$QPID" 2>/dev/null
+	QPID=""
+}
+
+# init_queue - create the queue's layout (start and stop the qmgr once)
+init_queue() { start_qmgr; stop_qmgr; }
+
+# maildrop_count - complete files waiting in the maildrop (t.* files are
+# being written, or were left by a killed injector)
+maildrop_count() { find "$T/queue/maildrop" -type f ! -name 't.*' | wc -l; }
+
+# queue_count - messages in the queue
+queue_count() { ctl queue --json | wc -l; }
+
+# wait_for CMD... - retry a command until it succeeds, for up to 20
+# seconds (the arguments are expanded once: to recompute a value on each
+# try, use the helpers below or pass a string to wait_eval)
+wait_for() {
+	for _ in $(seq 400); do "$@" && return 0; sleep 0.05; done
+	return 1
+}
+wait_eval() { wait_for eval "$1"; }
+# wait_queue N, wait_maildrop N - until the queue / maildrop holds N
+wait_queue() { wait_eval "[ \"\$(queue_count)\" = $1 ]"; }
+wait_maildrop() { wait_eval "[ \"\$(maildrop_count)\" = $1 ]"; }
+# wait_log PATTERN - until the log has a line matching PATTERN (grep -E)
+wait_log() { wait_for grep -qE -- "$1" "$T/log"; }
+# wait_exit PID - until the process is gone
+wait_exit() { wait_eval "! kill -0 $1 2>/dev/null"; }
+
+# expect_exit CODE CMD... - run CMD, check its exit code
+expect_exit() {
+	want=$1; shift
+	"$@"; got=$?
+	[ "$got" = "$want" ] || fail "expected exit $want, got $got: $*"
+}
