@@ -255,8 +255,13 @@ static void add_missing(struct inject_msg *m, const struct section *s,
 		    (long long)timeutil_now(), (unsigned long long)rnd, host);
 		strbuf_appendf(&m->headers, "Message-ID: %s\n", m->msgid);
 	}
-	if (!have[F_FROM])
+	if (!have[F_FROM]) {
+		size_t at = m->headers.len;
+
 		add_from(&m->headers, o, host);
+		summary(m->from, sizeof(m->from), m->headers.s + at + 5,
+		    m->headers.len - at - 5);
+	}
 }
 
 /* rewrite - the header section as it will be stored */

@@ -214,7 +214,8 @@ static int scan(struct pickup *p, struct names *s)
 			break;
 	}
 	closedir(d);
-	qsort(s->v, s->n, sizeof(*s->v), cmp_names);
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_names);
 	return 0;
 }
 
