@@ -12,8 +12,8 @@ printf 'Subject: hello\nTo: a@x.example\n\nline one\n.. two dots\nno final newli
 wait_queue 1 || fail "message not picked up"
 [ "$(maildrop_count)" = 0 ] || fail "maildrop not empty"
 json=$(ctl queue --json)
-id=$(echo "$json" | $PY -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-echo "$json" | $PY -c '
+id=$(printf "%s\n" "$json" | $PY -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+printf "%s\n" "$json" | $PY -c '
 import json, sys
 m = json.load(sys.stdin)
 assert m["sender"] == "sender@test.example", m
