@@ -6,8 +6,12 @@
  * before it opens the queue; started by another user it runs as that
  * user (privilege separation off, for tests and development).
  *
- * This issue's queue manager picks up the maildrop (qmgr_pickup.c) from
- * one event loop (qmgr_loop.c); delivery scheduling joins it later.
+ * Parts: start-up (qmgr_main.c), the spawner it forks before giving up
+ * root (qmgr_spawner.c), the event loop (qmgr_loop.c), maildrop pickup
+ * (qmgr_pickup.c, qmgr_import.c), the scheduler that reads the due index
+ * and dispatches jobs (qmgr_sched.c), recipient resolution
+ * (qmgr_resolve.c), local delivery jobs (qmgr_local.c), and recording
+ * results with retries, log lines and message removal (qmgr_result.c).
  */
 #ifndef POSTERN_QMGR_H
 #define POSTERN_QMGR_H
@@ -33,6 +37,10 @@ struct qmgr {
 	int trigger_fd;
 	int signal_fd;
 	struct pickup *pickup;
+	int spawn_fd;			/* the spawner's socket */
+	pid_t spawn_pid;
+	struct sched *sched;
+	int stopping;			/* SIGTERM: dispatch nothing new */
 };
 
 /* qmgr_pickup.c */
@@ -66,9 +74,47 @@ struct import_result {
 enum import_status import_file(struct queue_txn *t, int dirfd,
     const char *name, struct import_result *r);
 
+/* qmgr_sched.c: the due index, dispatch, in-flight bookkeeping */
+struct pollfd;
+struct sched;
+struct sched *sched_new(struct qmgr *q);
+void sched_free(struct sched **s);
+/* sched_run - dispatch what is due now; the monotonic time (µs) of the
+   next run in *next_r */
+void sched_run(struct sched *s, int64_t *next_r);
+/* sched_pollfds - the job sockets to watch (at most max); how many */
+size_t sched_pollfds(struct sched *s, struct pollfd *pfd, size_t max);
+/* sched_ready - handle job sockets that poll reported, and time-outs */
+void sched_ready(struct sched *s, const struct pollfd *pfd, size_t n);
+/* sched_busy - jobs in flight */
+size_t sched_busy(const struct sched *s);
+/* sched_kick - something changed (new mail, reload): run soon */
+void sched_kick(struct sched *s);
+int sched_kicked(const struct sched *s);
+/* sched_reload - SIGHUP: reopen maps from the new configuration */
+void sched_reload(struct sched *s);
+
 /* qmgr_loop.c */
 int qmgr_loop(struct qmgr *q);
 /* qmgr_open_queue - open (or reopen) the queue with the configured size */
 int qmgr_open_queue(struct qmgr *q);
+
+/* qmgr_spawner.c (protocol: spawn_proto.h) */
+/* spawner_start - fork the spawner (call as root, or as the only user
+   when privilege separation is off, BEFORE opening the queue and before
+   dropping privileges, and after daemonizing: the spawner must be our
+   own child); returns its pid, and the queue manager's socket to it
+   (close-on-exec) in *fd_r; -1 on failure (logged). Closing that socket
+   makes the spawner exit. */
+pid_t spawner_start(const struct config *cfg, const char *config_dir,
+    int *fd_r);
+/* spawner_request - ask for a worker; 0 with *sock_r (the queue manager's
+   end, close-on-exec, blocking) and *pid_r; -1 with a message in err when
+   the spawner refused or the worker could not start (the spawner is
+   fine); -2 with a message when the spawner is gone or broke the protocol
+   (its socket is finished: close it, reap the spawner) */
+int spawner_request(int fd, const char *worker, uid_t uid, gid_t gid,
+    const char *user, const char *chroot_dir, const char *home,
+    int *sock_r, pid_t *pid_r, char *err, size_t errlen);
 
 #endif

@@ -124,45 +124,88 @@ static int wait_ms(int64_t next)
 	return d / 1000 > 60000 ? 60000 : (int)(d / 1000) + 1;
 }
 
+/* stop_wait - SIGTERM: wait up to shutdown_timeout for jobs in flight;
+   their results are recorded, what is left stays due */
+static void stop_wait(struct qmgr *q)
+{
+	int64_t until = timeutil_monotonic() +
+	    config_duration(q->cfg, CK_shutdown_timeout) * 1000000;
+	struct pollfd pfd[256];
+	size_t n;
+
+	q->stopping = 1;
+	while (sched_busy(q->sched) > 0 && timeutil_monotonic() < until) {
+		n = sched_pollfds(q->sched, pfd, 256);
+		if (poll(pfd, n, 100) > 0)
+			sched_ready(q->sched, pfd, n);
+	}
+	if (sched_busy(q->sched) > 0)
+		log_warn("stopping with %zu jobs in flight; their recipients "
+		    "will be tried again", sched_busy(q->sched));
+}
+
+/* turn - one wait for events and what follows; 1 when told to stop */
+static int turn(struct qmgr *q, int64_t *pick, int64_t *retry, int64_t *due)
+{
+	struct pollfd pfd[2 + 256];
+	int64_t wake = *pick < *due ? *pick : *due;
+	size_t n;
+	int what;
+
+	pfd[0].fd = q->trigger_fd;
+	pfd[1].fd = q->signal_fd;
+	pfd[0].events = pfd[1].events = POLLIN;
+	pfd[0].revents = pfd[1].revents = 0;
+	n = sched_pollfds(q->sched, pfd + 2, 256);
+	if (poll(pfd, 2 + n, wait_ms(wake)) < 0 && errno != EINTR)
+		die_temp("poll: %s", strerror(errno));
+	if (pfd[1].revents & POLLIN) {
+		what = on_signals(q);
+		if (what & SIG_STOP)
+			return 1;
+		if (what & SIG_RELOADED) {
+			*pick = *retry = 0;
+			sched_reload(q->sched);
+		}
+	}
+	if (pfd[0].revents & POLLIN) {
+		drain(q->trigger_fd);
+		if (*retry == 0 || timeutil_monotonic() >= *retry)
+			*pick = 0;
+	}
+	sched_ready(q->sched, pfd + 2, n);
+	return 0;
+}
+
 /* qmgr_loop - run until told to stop */
 int qmgr_loop(struct qmgr *q)
 {
-	struct pollfd pfd[2];
-	int64_t next = 0, retry = 0;
+	int64_t pick = 0, retry = 0, due = 0;
 
 	open_fds(q);
 	if ((q->pickup = pickup_new(q)) == NULL || pickup_start(q->pickup) < 0)
 		die_temp("cannot start pickup");
+	if ((q->sched = sched_new(q)) == NULL)
+		die_temp("cannot start the scheduler");
 	log_info("started, queue %s", q->layout.queue);
 	for (;;) {
-		if (timeutil_monotonic() >= next) {
+		if (timeutil_monotonic() >= pick) {
 			/* Readers killed without ending their transaction
 			   (posternctl, say) would pin old pages for ever. */
 			queue_reader_check(q->queue);
-			pickup_run(q->pickup, &retry);
-			next = retry ? retry : timeutil_monotonic() +
+			if (pickup_run(q->pickup, &retry) >= 0)
+				sched_kick(q->sched);
+			pick = retry ? retry : timeutil_monotonic() +
 			    SCAN_INTERVAL;
 		}
-		pfd[0].fd = q->trigger_fd;
-		pfd[1].fd = q->signal_fd;
-		pfd[0].events = pfd[1].events = POLLIN;
-		if (poll(pfd, 2, wait_ms(next)) < 0 && errno != EINTR)
-			die_temp("poll: %s", strerror(errno));
-		if (pfd[1].revents & POLLIN) {
-			int what = on_signals(q);
-
-			if (what & SIG_STOP)
-				break;
-			if (what & SIG_RELOADED)
-				next = retry = 0;
-		}
-		if (pfd[0].revents & POLLIN) {
-			drain(q->trigger_fd);
-			if (retry == 0 || timeutil_monotonic() >= retry)
-				next = 0;
-		}
+		if (sched_kicked(q->sched) || timeutil_monotonic() >= due)
+			sched_run(q->sched, &due);
+		if (turn(q, &pick, &retry, &due))
+			break;
 	}
 	log_info("stopping");
+	stop_wait(q);
+	sched_free(&q->sched);
 	pickup_free(&q->pickup);
 	queue_close(&q->queue);
 	config_free(&q->cfg);

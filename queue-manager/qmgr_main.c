@@ -2,8 +2,8 @@
  * postern-qmgr - the queue manager: start-up.
  *
  * Parses arguments, loads the configuration, creates the layout, takes
- * the lock, gives up root (the spawner, which keeps it, comes with local
- * delivery), opens the queue and runs the loop.
+ * the lock, forks the spawner (the one process that keeps root), gives up
+ * root, opens the queue and runs the loop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -134,6 +134,11 @@ static void setup(struct qmgr *q)
 	if (!q->foreground)
 		daemonize();
 	write_pid(q->lock_fd);
+	/* The spawner is forked before anything else happens as root and
+	   before the queue is opened: it keeps root and nothing else. */
+	if ((q->spawn_pid = spawner_start(q->cfg, q->config_dir,
+	    &q->spawn_fd)) < 0)
+		die_perm(EX_OSERR, "cannot start the spawner");
 	if (ids.root && privs_drop(ids.uid, ids.gid, &why) < 0)
 		die_perm(EX_OSERR, "cannot drop privileges: %s", why);
 }

@@ -56,7 +56,11 @@ queue_directory = $T/queue
 run_directory = $T/run
 libexec_directory = $B
 log_file = $T/log
+alias_file = $T/etc/aliases
+mail_spool_directory = $T/spool
 CONF
+	mkdir -p "$T/spool"
+	chmod 1777 "$T/spool"
 	for line in "$@"; do echo "$line" >>"$T/etc/postern.conf"; done
 	ensure_users
 }
@@ -122,3 +126,21 @@ expect_exit() {
 	"$@"; got=$?
 	[ "$got" = "$want" ] || fail "expected exit $want, got $got: $*"
 }
+
+# home_of USER - the user's home directory
+home_of() { getent passwd "$1" | cut -d: -f6; }
+
+# reset_mailbox USER - an empty home: no Maildir, no .forward
+reset_mailbox() {
+	h=$(home_of "$1")
+	[ -n "$h" ] || fail "no user $1"
+	rm -rf "$h/Maildir" "$h/.forward" "$h/mbox"
+}
+
+# delivered USER - messages in the user's ~/Maildir/new
+delivered() { find "$(home_of "$1")/Maildir/new" -type f 2>/dev/null | wc -l; }
+# wait_delivered USER N - until USER's Maildir/new holds N messages
+wait_delivered() { wait_eval "[ \"\$(delivered $1)\" = $2 ]"; }
+
+# new_aliases - compile $T/etc/aliases
+new_aliases() { "$B/postern-newaliases" -c "$T/etc" || fail "postern-newaliases failed"; }

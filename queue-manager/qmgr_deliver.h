@@ -1,0 +1,119 @@
+/*
+ * qmgr_deliver.h - what the scheduler, the resolver, the local jobs and
+ * the result recorder of postern-qmgr share. Private to queue-manager/.
+ *
+ * A recipient that is due is resolved to a route; local routes become
+ * jobs for postern-local (one job per message and target user); the
+ * others (expansion, immediate failure or deferral) become results at
+ * once. Results are recorded in one write transaction per batch.
+ */
+#ifndef POSTERN_QMGR_DELIVER_H
+#define POSTERN_QMGR_DELIVER_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "address.h"
+#include "local_proto.h"
+#include "queue.h"
+#include "strbuf.h"
+
+struct qmgr;
+
+/* Where a recipient goes. */
+enum route_kind {
+	ROUTE_LOCAL,		/* a postern-local job */
+	ROUTE_EXPAND,		/* alias: replaced by children */
+	ROUTE_DEFER,		/* not now: status and text say why */
+	ROUTE_FAIL,		/* never: status and text say why */
+};
+
+#define ROUTE_TEXT_MAX 512
+#define ROUTE_CHILDREN_MAX 1000
+#define ROUTE_DEPTH_MAX 20
+
+struct route {
+	enum route_kind kind;
+	/* ROUTE_LOCAL: who runs the job and what it does */
+	uid_t uid;
+	gid_t gid;
+	char user[64];
+	char home[PATH_MAX];
+	char action[8];			/* local_proto.h actions */
+	char target[LOCAL_TARGET_MAX + 1];
+	char ext[LOCAL_EXT_MAX + 1];
+	int noforward;
+	char addr[ADDRESS_BUF];		/* becomes Delivered-To */
+	/* ROUTE_EXPAND: NUL-separated child addresses */
+	struct strbuf children;
+	size_t nchildren;
+	/* ROUTE_DEFER, ROUTE_FAIL */
+	char status[QUEUE_STATUS_MAX];
+	char text[ROUTE_TEXT_MAX];
+};
+
+/* qmgr_resolve.c */
+struct resolver;
+struct resolver *resolver_new(struct qmgr *q);
+void resolver_free(struct resolver **r);
+/* resolver_reload - reopen maps that changed on disk (cheap when none) */
+void resolver_reload(struct resolver *r);
+/* resolve - route one recipient; rt->children must be initialised */
+void resolve(struct resolver *r, struct queue_txn *t,
+    const struct queue_rcpt *rc, struct route *rt);
+void route_init(struct route *rt);
+void route_release(struct route *rt);
+
+/* A result to record: what happened to one recipient. */
+enum result_kind { RES_OK, RES_DEFER, RES_FAIL, RES_EXPAND };
+struct result {
+	uint64_t id;
+	uint32_t idx;
+	enum result_kind kind;
+	char status[QUEUE_STATUS_MAX];
+	char text[ROUTE_TEXT_MAX];
+	char relay[32];
+	int attempted;			/* a delivery was tried (counts) */
+	int64_t dispatched, connected;	/* wall clock µs, for delays= */
+	struct strbuf children;		/* RES_EXPAND: NUL-separated */
+	size_t nchildren;
+};
+
+/* qmgr_result.c */
+void result_init(struct result *res, uint64_t id, uint32_t idx);
+void result_release(struct result *res);
+/* results_record - apply n results in one transaction, log one line per
+   attempt, remove messages whose recipients are all final; a failed
+   commit loses nothing but the results (the recipients stay due). */
+void results_record(struct qmgr *q, struct result *v, size_t n);
+
+/* A batch of results gathered from every job that finished in one turn
+   of the event loop, recorded in one transaction (group commit). */
+struct batch {
+	struct result *v;
+	size_t n, cap;
+};
+/* batch_add - a new result in the batch (NULL when out of memory) */
+struct result *batch_add(struct batch *b, uint64_t id, uint32_t idx);
+/* batch_flush - record everything in the batch and empty it */
+void batch_flush(struct qmgr *q, struct batch *b);
+
+/* qmgr_local.c: postern-local jobs */
+struct job;
+/* job_start - spawn a worker and send it the job; NULL when that failed
+   (the results are then deferrals, already recorded) */
+struct job *job_start(struct qmgr *q, uint64_t id, const uint32_t *idx,
+    const struct route *routes, size_t n, struct batch *b);
+int job_fd(const struct job *j);
+/* job_read - the worker's socket is readable: 1 when the job is over
+   (its results recorded), 0 to keep waiting */
+int job_read(struct qmgr *q, struct job *j, struct batch *b);
+/* job_expired - over its time limit (monotonic now): defer it */
+int job_expired(const struct job *j, int64_t now);
+void job_abort(struct job *j, const char *why, struct batch *b);
+void job_free(struct job **j);
+/* job_covers - the job carries recipient (id, idx) */
+int job_covers(const struct job *j, uint64_t id, uint32_t idx);
+
+#endif

@@ -1,0 +1,316 @@
+/*
+ * qmgr_result - recording what happened to recipients.
+ *
+ * Results arrive from local workers and from the scheduler itself
+ * (expansions, immediate failures). Each batch is one write transaction
+ * (group commit). Before the commit, one log line per delivery attempt is
+ * written, in the form log tools parse:
+ *
+ *   ID: to=<rcpt>, orig_to=<alias>, relay=local, delay=S.S,
+ *       delays=a/b/c/d, dsn=X.Y.Z, status=sent|deferred|bounced (text)
+ *
+ * (orig_to only when it differs). The log reports attempts, which did
+ * happen whatever becomes of the commit; if the commit fails, the
+ * recipients stay due and are tried again (at-least-once).
+ *
+ * Retries: a deferred recipient's next attempt is retry_schedule[n-1]
+ * after its n-th attempt, with up to 10% random jitter either way so that
+ * a backlog does not retry in one burst; past the last entry, or past
+ * max_queue_lifetime after arrival (bounce_queue_lifetime for notices),
+ * it fails with the last attempt's status and text. A message whose
+ * recipients are all final (delivered, failed, expanded) is removed in
+ * the same transaction, and "ID: removed" is logged after the commit.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "config.h"
+#include "fsio.h"
+#include "log.h"
+#include "qmgr.h"
+#include "qmgr_deliver.h"
+#include "queue.h"
+#include "timeutil.h"
+
+#define TOUCHED_MAX 4096
+
+/* result_init - an empty result for recipient (id, idx) */
+void result_init(struct result *res, uint64_t id, uint32_t idx)
+{
+	memset(res, 0, sizeof(*res));
+	res->id = id;
+	res->idx = idx;
+	strbuf_init(&res->children, 1u << 20);
+}
+
+/* result_release - free the children list */
+void result_release(struct result *res)
+{
+	strbuf_release(&res->children);
+}
+
+/* seconds - "1.2", "0.05", "0" as Postfix writes delays */
+static void seconds(char *buf, size_t len, int64_t us)
+{
+	double s = us > 0 ? us / 1e6 : 0;
+
+	if (s == 0)
+		snprintf(buf, len, "0");
+	else if (s < 0.01)
+		snprintf(buf, len, "0.01");
+	else if (s < 10)
+		snprintf(buf, len, "%.2g", s);
+	else
+		snprintf(buf, len, "%.0f", s);
+}
+
+/* shown_to - the address to= names: an alias's "|command" or "/file"
+   target is shown as the alias it came from (the text names the target) */
+static const char *shown_to(struct queue_txn *t, const struct queue_rcpt *r)
+{
+	static struct queue_rcpt parent;
+
+	if (strchr(r->addr, '@') == NULL && r->parent != QUEUE_NO_PARENT &&
+	    queue_get_rcpt(t, r->id, r->parent, &parent) == QUEUE_OK)
+		return parent.addr;
+	return r->addr;
+}
+
+/* log_attempt - the delivery log line for one attempt */
+static void log_attempt(const struct result *res, const struct queue_msg *m,
+    const char *orig_to, const char *status, int64_t now, const char *to)
+{
+	char id[QUEUE_ID_TEXT + 1], a[16], b[16], c[16], d[16];
+	struct strbuf text = STRBUF_INIT(2 * ROUTE_TEXT_MAX);
+	int64_t disp = res->dispatched ? res->dispatched : now;
+	int64_t conn = res->connected ? res->connected : disp;
+
+	queue_id_format(res->id, id);
+	strbuf_append_printable(&text, res->text, strlen(res->text), 1);
+	seconds(a, sizeof(a), disp - m->arrival);
+	seconds(b, sizeof(b), conn - disp);
+	seconds(c, sizeof(c), 0);
+	seconds(d, sizeof(d), now - conn);
+	log_info("%s: to=<%s>, %s%s%srelay=%s, delay=%.1f, delays=%s/%s/%s/%s, "
+	    "dsn=%s, status=%s (%s)", id, to, orig_to ? "orig_to=<" : "",
+	    orig_to ? orig_to : "", orig_to ? ">, " : "", res->relay[0] ?
+	    res->relay : "local", (now - m->arrival) / 1e6, a, b, c, d,
+	    res->status, status, strbuf_str(&text));
+	strbuf_release(&text);
+}
+
+/* orig_to - the address the sender used: the recipient's own "original",
+   or its topmost ancestor's */
+static const char *orig_to(struct queue_txn *t, const struct queue_rcpt *r,
+    char buf[ADDRESS_BUF])
+{
+	struct queue_rcpt up = *r;
+	int depth = 0;
+
+	while (up.parent != QUEUE_NO_PARENT && depth++ < ROUTE_DEPTH_MAX * 4 &&
+	    queue_get_rcpt(t, up.id, up.parent, &up) == QUEUE_OK)
+		;
+	snprintf(buf, ADDRESS_BUF, "%s", up.orig[0] ? up.orig : up.addr);
+	return strcmp(buf, r->addr) != 0 ? buf : NULL;
+}
+
+/* jitter - d scaled by a random factor in [0.9, 1.1] */
+static int64_t jitter(int64_t d)
+{
+	uint32_t rnd = 0;
+
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return d;
+	return d - d / 10 + (int64_t)((double)(d / 5) * (rnd / 4294967296.0));
+}
+
+/* give_up - a deferred recipient has no retry left */
+static int give_up(const struct config *cfg, const struct queue_msg *m,
+    const struct queue_rcpt *r, int64_t now)
+{
+	size_t n;
+	int64_t life = config_duration(cfg, m->flags & QUEUE_MSG_NOTICE ?
+	    CK_bounce_queue_lifetime : CK_max_queue_lifetime);
+
+	config_durations(cfg, CK_retry_schedule, &n);
+	return r->attempts > n || now - m->arrival >= life * 1000000;
+}
+
+/* apply - the new state of r after res; the log status word */
+static const char *apply(const struct config *cfg, const struct queue_msg *m,
+    const struct result *res, struct queue_rcpt *r, int64_t now)
+{
+	size_t n;
+	const int64_t *sched = config_durations(cfg, CK_retry_schedule, &n);
+
+	if (res->attempted) {
+		r->attempts++;
+		r->last = now;
+		if (r->first == 0)
+			r->first = now;
+	}
+	snprintf(r->status, sizeof(r->status), "%s", res->status);
+	snprintf(r->diag, sizeof(r->diag), "%s", res->text);
+	snprintf(r->relay, sizeof(r->relay), "%s", res->relay[0] ?
+	    res->relay : "local");
+	switch (res->kind) {
+	case RES_OK:
+		r->state = QS_DELIVERED;
+		return "sent";
+	case RES_FAIL:
+		r->state = QS_FAILED;
+		return "bounced";
+	case RES_EXPAND:
+		r->state = QS_EXPANDED;
+		return "expanded";
+	default:
+		if (give_up(cfg, m, r, now)) {
+			r->state = QS_FAILED;
+			return "bounced";
+		}
+		r->state = QS_DEFERRED;
+		r->next = now + jitter((r->attempts > 0 && r->attempts <= n ?
+		    sched[r->attempts - 1] : (n ? sched[0] : 60)) * 1000000);
+		return "deferred";
+	}
+}
+
+/* add_children - the addresses an expansion produced, as new recipients
+   due now (loops are the resolver's business: it does not expand an
+   address that is already on the path) */
+static int add_children(struct queue_txn *t, const struct queue_rcpt *r,
+    const struct result *res, int64_t now)
+{
+	struct queue_new_rcpt nr;
+	const char *c = res->children.s;
+	size_t i;
+	uint32_t idx;
+
+	for (i = 0; i < res->nchildren; i++, c += strlen(c) + 1) {
+		memset(&nr, 0, sizeof(nr));
+		nr.addr = c;
+		nr.parent = r->idx;
+		nr.flags = r->flags & (QUEUE_NOTIFY_NEVER | QUEUE_NOTIFY_SUCCESS |
+		    QUEUE_NOTIFY_FAILURE | QUEUE_NOTIFY_DELAY);
+		if (queue_append_rcpt(t, r->id, &nr, now, &idx) != QUEUE_OK)
+			return -1;
+	}
+	return 0;
+}
+
+/* all_final - every recipient of message id is delivered, failed or
+   expanded */
+static int all_final(struct queue_txn *t, uint64_t id)
+{
+	struct queue_msg m;
+	struct queue_rcpt r;
+	uint32_t i;
+
+	if (queue_get_msg(t, id, &m) != QUEUE_OK)
+		return 0;
+	for (i = 0; i < m.nrcpt; i++)
+		if (queue_get_rcpt(t, id, i, &r) != QUEUE_OK ||
+		    r.state == QS_PENDING || r.state == QS_DEFERRED ||
+		    r.state == QS_HELD)
+			return 0;
+	return 1;
+}
+
+/* record_one - apply one result inside the transaction; 0, or -1 when the
+   transaction failed */
+static int record_one(struct qmgr *q, struct queue_txn *t,
+    const struct result *res, int64_t now)
+{
+	struct queue_msg m;
+	struct queue_rcpt r;
+	char orig[ADDRESS_BUF];
+	const char *status;
+	int st;
+
+	if ((st = queue_get_msg(t, res->id, &m)) != QUEUE_OK ||
+	    (st = queue_get_rcpt(t, res->id, res->idx, &r)) != QUEUE_OK)
+		return st == QUEUE_TEMP ? -1 : 0;	/* deleted meanwhile */
+	if (r.state != QS_PENDING && r.state != QS_DEFERRED)
+		return 0;
+	status = apply(q->cfg, &m, res, &r, now);
+	if (res->attempted)
+		log_attempt(res, &m, orig_to(t, &r, orig), status, now,
+		    shown_to(t, &r));
+	if (res->kind == RES_EXPAND && add_children(t, &r, res, now) < 0)
+		return -1;
+	return queue_put_rcpt(t, &r) == QUEUE_TEMP ? -1 : 0;
+}
+
+/* results_record - one transaction for a batch of results */
+void results_record(struct qmgr *q, struct result *v, size_t n)
+{
+	uint64_t touched[TOUCHED_MAX], removed[TOUCHED_MAX];
+	size_t nt = 0, nr = 0, i, k;
+	char id[QUEUE_ID_TEXT + 1];
+	struct queue_txn *t;
+	int64_t now = timeutil_now();
+
+	if (n == 0 || queue_begin(q->queue, 1, &t) != QUEUE_OK) {
+		if (n)
+			log_error("cannot record results: %s",
+			    queue_error(q->queue));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (record_one(q, t, &v[i], now) < 0)
+			goto failed;
+		for (k = 0; k < nt && touched[k] != v[i].id; k++)
+			;
+		if (k == nt && nt < TOUCHED_MAX)
+			touched[nt++] = v[i].id;
+	}
+	for (k = 0; k < nt; k++)
+		if (all_final(t, touched[k]) && queue_delete(t, touched[k]) ==
+		    QUEUE_OK)
+			removed[nr++] = touched[k];
+	fsio_crashpoint("qmgr.before_results_commit");
+	if (queue_commit(&t) != QUEUE_OK) {
+		log_error("cannot record results: %s; the recipients stay due",
+		    queue_error(q->queue));
+		return;
+	}
+	for (k = 0; k < nr; k++) {
+		queue_id_format(removed[k], id);
+		log_info("%s: removed", id);
+	}
+	return;
+failed:
+	log_error("cannot record results: %s; the recipients stay due",
+	    queue_error(q->queue));
+	queue_abort(&t);
+}
+
+/* batch_add - room for one more result */
+struct result *batch_add(struct batch *b, uint64_t id, uint32_t idx)
+{
+	struct result *v;
+
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+
+		if ((v = reallocarray(b->v, cap, sizeof(*v))) == NULL)
+			return NULL;
+		b->v = v;
+		b->cap = cap;
+	}
+	result_init(&b->v[b->n], id, idx);
+	return &b->v[b->n++];
+}
+
+/* batch_flush - record and empty */
+void batch_flush(struct qmgr *q, struct batch *b)
+{
+	size_t i;
+
+	results_record(q, b->v, b->n);
+	for (i = 0; i < b->n; i++)
+		result_release(&b->v[i]);
+	b->n = 0;
+}

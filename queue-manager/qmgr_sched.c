@@ -1,0 +1,357 @@
+/*
+ * qmgr_sched - from the due index to jobs in flight.
+ *
+ * A run reads the due index from its start up to now (never the whole
+ * queue), skips recipients already in a job, resolves each one, and plans
+ * one job per message and target user, within local_concurrency. Routes
+ * that need no worker (alias expansion, unknown user, a deferral) become
+ * results at once. The run ends its read transaction before it records
+ * anything or starts a worker. Results of all jobs that finish in one
+ * turn of the event loop are recorded in one transaction.
+ */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "qmgr.h"
+#include "qmgr_deliver.h"
+#include "queue.h"
+#include "timeutil.h"
+
+#define SCAN_MAX 10000			/* due entries looked at per run */
+#define IDLE_WAKE (60 * 1000000LL)	/* run at least this often */
+
+/* A job being planned: one message, one user. */
+struct plan {
+	uint64_t id;
+	uid_t uid;
+	gid_t gid;
+	size_t n, cap;
+	uint32_t *idx;
+	struct route *routes;
+};
+
+struct sched {
+	struct qmgr *q;
+	struct resolver *res;
+	struct job **jobs;
+	size_t njobs, cap;
+	struct batch batch;
+	int kicked;
+	struct plan *plans;
+	size_t nplans, plan_cap;
+};
+
+/* sched_new - a scheduler for q */
+struct sched *sched_new(struct qmgr *q)
+{
+	struct sched *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->q = q;
+	s->kicked = 1;
+	if ((s->res = resolver_new(q)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* sched_free - free; jobs still in flight are forgotten (their recipients
+   stay due in the queue) */
+void sched_free(struct sched **sp)
+{
+	struct sched *s = *sp;
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->njobs; i++)
+		job_free(&s->jobs[i]);
+	free(s->jobs);
+	free(s->batch.v);
+	free(s->plans);
+	resolver_free(&s->res);
+	free(s);
+	*sp = NULL;
+}
+
+/* in_flight - recipient (id, idx) is in a job */
+static int in_flight(const struct sched *s, uint64_t id, uint32_t idx)
+{
+	size_t i;
+
+	for (i = 0; i < s->njobs; i++)
+		if (job_covers(s->jobs[i], id, idx))
+			return 1;
+	return 0;
+}
+
+/* plan_for - the plan for (id, uid, gid), new if needed; NULL when no
+   more jobs may start */
+static struct plan *plan_for(struct sched *s, uint64_t id,
+    const struct route *rt, size_t limit)
+{
+	struct plan *p;
+	size_t i;
+
+	for (i = 0; i < s->nplans; i++)
+		if (s->plans[i].id == id && s->plans[i].uid == rt->uid &&
+		    s->plans[i].gid == rt->gid &&
+		    s->plans[i].n < LOCAL_RCPT_MAX)
+			return &s->plans[i];
+	if (s->njobs + s->nplans >= limit)
+		return NULL;
+	if (s->nplans == s->plan_cap) {
+		size_t cap = s->plan_cap ? s->plan_cap * 2 : 16;
+
+		if ((p = reallocarray(s->plans, cap, sizeof(*p))) == NULL)
+			return NULL;
+		s->plans = p;
+		s->plan_cap = cap;
+	}
+	p = &s->plans[s->nplans++];
+	memset(p, 0, sizeof(*p));
+	p->id = id;
+	p->uid = rt->uid;
+	p->gid = rt->gid;
+	return p;
+}
+
+/* plan_add - a local route joins its plan; -1 when it must wait */
+static int plan_add(struct plan *p, uint32_t idx, const struct route *rt)
+{
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 4;
+		uint32_t *v = reallocarray(p->idx, cap, sizeof(*v));
+		struct route *r;
+
+		if (v == NULL)
+			return -1;
+		p->idx = v;
+		if ((r = reallocarray(p->routes, cap, sizeof(*r))) == NULL)
+			return -1;
+		p->routes = r;
+		p->cap = cap;
+	}
+	p->idx[p->n] = idx;
+	p->routes[p->n] = *rt;
+	/* the copy shares no memory: local routes have no children */
+	memset(&p->routes[p->n].children, 0, sizeof(rt->children));
+	p->n++;
+	return 0;
+}
+
+/* immediate - a route that needs no worker becomes a result now */
+static void immediate(struct sched *s, const struct queue_rcpt *rc,
+    struct route *rt)
+{
+	struct result *res = batch_add(&s->batch, rc->id, rc->idx);
+
+	if (res == NULL)
+		return;
+	res->kind = rt->kind == ROUTE_EXPAND ? RES_EXPAND :
+	    rt->kind == ROUTE_FAIL ? RES_FAIL : RES_DEFER;
+	res->attempted = rt->kind != ROUTE_EXPAND;
+	snprintf(res->status, sizeof(res->status), "%s",
+	    rt->kind == ROUTE_EXPAND ? "2.0.0" : rt->status);
+	snprintf(res->text, sizeof(res->text), "%s", rt->kind ==
+	    ROUTE_EXPAND ? "alias expanded" : rt->text);
+	snprintf(res->relay, sizeof(res->relay), "none");
+	if (rt->kind == ROUTE_EXPAND) {
+		strbuf_append(&res->children, rt->children.s, rt->children.len);
+		res->nchildren = rt->nchildren;
+	}
+}
+
+/* consider - one due recipient; 0 go on, 1 stop the scan */
+static int consider(struct sched *s, struct queue_txn *t,
+    const struct queue_due *d, size_t limit)
+{
+	struct queue_rcpt rc;
+	struct route rt;
+	struct plan *p;
+	int stop = 0;
+
+	if (in_flight(s, d->id, d->idx) ||
+	    queue_get_rcpt(t, d->id, d->idx, &rc) != QUEUE_OK)
+		return 0;
+	route_init(&rt);
+	resolve(s->res, t, &rc, &rt);
+	if (rt.kind != ROUTE_LOCAL)
+		immediate(s, &rc, &rt);
+	else if ((p = plan_for(s, d->id, &rt, limit)) == NULL ||
+	    plan_add(p, d->idx, &rt) < 0)
+		stop = s->njobs + s->nplans >= limit;
+	route_release(&rt);
+	return stop;
+}
+
+/* scan - read the due index up to now; 1 when it stopped early */
+static int scan(struct sched *s, int64_t now, size_t limit)
+{
+	struct queue_txn *t;
+	struct queue_due d, after;
+	size_t seen = 0;
+	int st, more = 0;
+
+	if (queue_begin(s->q->queue, 0, &t) != QUEUE_OK) {
+		log_error("cannot read the queue: %s", queue_error(s->q->queue));
+		return 1;
+	}
+	st = queue_due_next(t, now, NULL, &d);
+	while (st == QUEUE_OK) {
+		if (++seen > SCAN_MAX || consider(s, t, &d, limit)) {
+			more = 1;
+			break;
+		}
+		after = d;
+		st = queue_due_next(t, now, &after, &d);
+	}
+	queue_abort(&t);
+	return more;
+}
+
+/* launch - start the planned jobs */
+static void launch(struct sched *s)
+{
+	struct job *j, **v;
+	size_t i;
+
+	for (i = 0; i < s->nplans; i++) {
+		struct plan *p = &s->plans[i];
+
+		j = job_start(s->q, p->id, p->idx, p->routes, p->n, &s->batch);
+		if (j != NULL && s->njobs == s->cap) {
+			size_t cap = s->cap ? s->cap * 2 : 16;
+
+			if ((v = reallocarray(s->jobs, cap, sizeof(*v))) != NULL) {
+				s->jobs = v;
+				s->cap = cap;
+			}
+		}
+		if (j != NULL && s->njobs < s->cap)
+			s->jobs[s->njobs++] = j;
+		else
+			job_free(&j);
+		free(p->idx);
+		free(p->routes);
+	}
+	s->nplans = 0;
+}
+
+/* next_wake - the monotonic time of the next due entry (at most a
+   minute away) */
+static int64_t next_wake(struct sched *s)
+{
+	struct queue_txn *t;
+	int64_t when, mono = timeutil_monotonic(), wait = IDLE_WAKE;
+
+	if (queue_begin(s->q->queue, 0, &t) == QUEUE_OK) {
+		if (queue_due_first(t, &when) == QUEUE_OK) {
+			when -= timeutil_now();
+			wait = when < 0 ? 0 : when < wait ? when : wait;
+		}
+		queue_abort(&t);
+	}
+	return mono + wait;
+}
+
+/* sched_run - dispatch what is due */
+void sched_run(struct sched *s, int64_t *next_r)
+{
+	size_t limit = (size_t)config_count(s->q->cfg, CK_local_concurrency);
+	int more = 0;
+
+	s->kicked = 0;
+	if (!s->q->stopping && s->njobs < limit) {
+		resolver_reload(s->res);
+		more = scan(s, timeutil_now(), limit);
+		batch_flush(s->q, &s->batch);
+		launch(s);
+		batch_flush(s->q, &s->batch);
+	}
+	*next_r = more && s->njobs < limit ? timeutil_monotonic() :
+	    next_wake(s);
+	if (s->njobs >= limit || s->q->stopping)
+		*next_r = timeutil_monotonic() + IDLE_WAKE;
+}
+
+/* sched_pollfds - the job sockets */
+size_t sched_pollfds(struct sched *s, struct pollfd *pfd, size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < s->njobs && i < max; i++) {
+		pfd[i].fd = job_fd(s->jobs[i]);
+		pfd[i].events = POLLIN;
+		pfd[i].revents = 0;
+	}
+	return i;
+}
+
+/* drop - remove job i */
+static void drop(struct sched *s, size_t i)
+{
+	job_free(&s->jobs[i]);
+	s->jobs[i] = s->jobs[--s->njobs];
+	s->kicked = 1;
+}
+
+/* sched_ready - jobs that answered or ran out of time */
+void sched_ready(struct sched *s, const struct pollfd *pfd, size_t n)
+{
+	int64_t now = timeutil_monotonic();
+	size_t i, k;
+
+	for (k = 0; k < n; k++) {
+		if (pfd[k].revents == 0)
+			continue;
+		for (i = 0; i < s->njobs && job_fd(s->jobs[i]) != pfd[k].fd; i++)
+			;
+		if (i < s->njobs && job_read(s->q, s->jobs[i], &s->batch))
+			drop(s, i);
+	}
+	for (i = 0; i < s->njobs; i++)
+		if (job_expired(s->jobs[i], now)) {
+			job_abort(s->jobs[i], "time limit exceeded", &s->batch);
+			drop(s, i--);
+		}
+	batch_flush(s->q, &s->batch);
+}
+
+/* sched_busy - jobs in flight */
+size_t sched_busy(const struct sched *s)
+{
+	return s->njobs;
+}
+
+/* sched_kick - run again soon */
+void sched_kick(struct sched *s)
+{
+	s->kicked = 1;
+}
+
+/* sched_kicked - a run is wanted now */
+int sched_kicked(const struct sched *s)
+{
+	return s->kicked;
+}
+
+/* sched_reload - the configuration changed: new maps and owners */
+void sched_reload(struct sched *s)
+{
+	struct resolver *r = resolver_new(s->q);
+
+	if (r == NULL) {
+		log_error("cannot reload the maps; keeping the old ones");
+		return;
+	}
+	resolver_free(&s->res);
+	s->res = r;
+	s->kicked = 1;
+}
