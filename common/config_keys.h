@@ -60,6 +60,8 @@ CONFIG_KEY(bounce_queue_lifetime, CT_DURATION, "2h",
     "queue lifetime of delivery failure notices")
 CONFIG_KEY(delay_warning_after, CT_DURATION, "4h",
     "send one delay warning after this long; 0 turns warnings off")
+CONFIG_KEY(command_time_limit, CT_DURATION, "10m",
+    "longest a |command delivery may run before it is killed (deferred)")
 CONFIG_KEY(shutdown_timeout, CT_DURATION, "30s",
     "on SIGTERM, wait this long for jobs in flight")
 CONFIG_KEY(alias_file, CT_OPTPATH, "/etc/aliases",

@@ -27,9 +27,7 @@
  * one, checked for type and owner after opening, and never parsed past a
  * bound.
  *
- * Test knob: POSTERN_COMMAND_TIME_LIMIT (seconds) overrides the 10-minute
- * limit of |command deliveries; the spawner's clean environment never
- * carries it, and it is ignored under AT_SECURE like POSTERN_FAULT.
+ * |command deliveries are killed after command_time_limit (postern.conf).
  */
 #ifndef POSTERN_LOCAL_H
 #define POSTERN_LOCAL_H

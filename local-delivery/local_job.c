@@ -24,10 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "address.h"
+#include "config.h"
 #include "exitcodes.h"
 #include "fsio.h"
 #include "ipc.h"
@@ -237,16 +237,12 @@ static void job_user(struct local_job *job)
 	job->pw_ok = 1;
 }
 
-/* job_limit - the |command time limit (a test may shorten it) */
-static int job_limit(void)
+/* job_limit - the |command time limit, command_time_limit seconds */
+static int job_limit(const struct config *cfg)
 {
-	const char *s = getenv("POSTERN_COMMAND_TIME_LIMIT");
-	long v;
+	int64_t v = config_duration(cfg, CK_command_time_limit);
 
-	if (s == NULL || getauxval(AT_SECURE))
-		return LOCAL_COMMAND_TIME_LIMIT;
-	v = strtol(s, NULL, 10);
-	return v > 0 && v < 86400 ? (int)v : LOCAL_COMMAND_TIME_LIMIT;
+	return v > 0 && v < 7 * 86400 ? (int)v : LOCAL_COMMAND_TIME_LIMIT;
 }
 
 /* job_deliver - every recipient, or a deferral for all */
@@ -336,7 +332,7 @@ int local_job_run(const struct config *cfg, int in, int out)
 	job.cfg = cfg;
 	job.fd = -1;
 	job.id = "?";
-	job.command_limit = job_limit();
+	job.command_limit = job_limit(cfg);
 	strbuf_init(&job.dt, LOCAL_DT_MAX * (ADDRESS_MAX + 1));
 	ipc_reader_init(&rd, in, LOCAL_FRAME_MAX);
 	if (ipc_recv(&rd, &m, &why) > 0 && (why = job_decode(&job,

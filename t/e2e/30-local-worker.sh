@@ -253,13 +253,12 @@ want bigpipe 1 ok 2.0.0
 pre=$(printf 'Return-Path: <sender@test.example>\nDelivered-To: a@test.example\n' | wc -c)
 [ "$(cat "$W/bigcount")" = $(( $(wc -c <"$T/big") + pre )) ] ||
     fail "command read $(cat "$W/bigcount") bytes"
-(
-	POSTERN_COMMAND_TIME_LIMIT=2
-	export POSTERN_COMMAND_TIME_LIMIT
-	job slow addr=a@test.example action=pipe \
-	    "target=sleep 30 & echo \$! >$W/slowpid; wait" \
-	    addr=b@test.example action=pipe "target=(sleep 3 &); echo bye"
-)
+cp "$T/etc/postern.conf" "$T/etc/postern.conf.saved"
+echo "command_time_limit = 2s" >>"$T/etc/postern.conf"
+job slow addr=a@test.example action=pipe \
+    "target=sleep 30 & echo \$! >$W/slowpid; wait" \
+    addr=b@test.example action=pipe "target=(sleep 3 &); echo bye"
+mv "$T/etc/postern.conf.saved" "$T/etc/postern.conf"
 want slow 0 defer 4.3.0 "=command time limit of 2 seconds exceeded"
 want slow 1 ok 2.0.0
 $PY -c 'import json, sys; s = json.load(open(sys.argv[1]))["seconds"]
