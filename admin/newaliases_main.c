@@ -91,7 +91,7 @@ static const char *configured_file(const char *dir, struct config **cfg)
 		fail(EX_USAGE, "%s", why);
 	if (config_load(cfg, dir, err, sizeof(err)) < 0)
 		fail(EX_CONFIG, "%s", err);
-	log_open(progname, *cfg, 0);
+	log_open("newaliases", *cfg, 0);
 	return config_str(*cfg, CK_alias_file);
 }
 
@@ -123,7 +123,7 @@ int main(int argc, char **argv)
 	else
 		progname = argv[0];
 	fsio_init();
-	log_open(progname, NULL, 0);
+	log_open("newaliases", NULL, 0);
 	while ((ch = getopt(argc, argv, "c:v")) != -1) {
 		if (ch == 'c')
 			dir = optarg;

@@ -799,10 +799,5 @@ int aliases_changed(const struct aliases *a)
 
 	if (stat(a->path, &st) < 0)
 		return 1;
-	return st.st_dev != a->st.st_dev || st.st_ino != a->st.st_ino ||
-	    st.st_size != a->st.st_size ||
-	    st.st_mtim.tv_sec != a->st.st_mtim.tv_sec ||
-	    st.st_mtim.tv_nsec != a->st.st_mtim.tv_nsec ||
-	    st.st_ctim.tv_sec != a->st.st_ctim.tv_sec ||
-	    st.st_ctim.tv_nsec != a->st.st_ctim.tv_nsec;
+	return fsio_stat_changed(&a->st, &st);
 }

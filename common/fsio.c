@@ -276,3 +276,14 @@ int fsio_fsync_path(int dirfd, const char *path)
 	errno = saved;
 	return r;
 }
+
+/* fsio_stat_changed - the file behind a path is no longer the one seen */
+int fsio_stat_changed(const struct stat *then, const struct stat *now)
+{
+	return now->st_dev != then->st_dev || now->st_ino != then->st_ino ||
+	    now->st_size != then->st_size ||
+	    now->st_mtim.tv_sec != then->st_mtim.tv_sec ||
+	    now->st_mtim.tv_nsec != then->st_mtim.tv_nsec ||
+	    now->st_ctim.tv_sec != then->st_ctim.tv_sec ||
+	    now->st_ctim.tv_nsec != then->st_ctim.tv_nsec;
+}

@@ -56,6 +56,10 @@ int fsio_mkdirat(int dirfd, const char *path, mode_t mode);
 int fsio_close(int fd);
 /* fsio_fsync_path - open a directory (or file) read-only and fsync it */
 int fsio_fsync_path(int dirfd, const char *path);
+/* fsio_stat_changed - now describes another file, or the same file
+   rewritten, compared with then (device, inode, size, mtime, ctime) */
+struct stat;
+int fsio_stat_changed(const struct stat *then, const struct stat *now);
 /* fsio_read_full - read exactly n bytes (0), end of file first (1), or -1 */
 int fsio_read_full(int fd, void *buf, size_t n);
 

@@ -165,21 +165,6 @@ const char *log_program(void)
 	return lg.program;
 }
 
-/* escape_cut - the longest prefix of the escaped text s[0..n), at most
-   max bytes, that ends between whole escapes ("\\n", "\\x1b") */
-static size_t escape_cut(const char *s, size_t n, size_t max)
-{
-	size_t i = 0, unit;
-
-	while (i < n) {
-		unit = s[i] != '\\' ? 1 : s[i + 1] == 'x' ? 4 : 2;
-		if (i + unit > max)
-			break;
-		i += unit;
-	}
-	return i;
-}
-
 /* utf8_cut - length of s[0..n) without a UTF-8 sequence cut short at its
    end */
 static size_t utf8_cut(const char *s, size_t n)
@@ -214,7 +199,7 @@ static void format_message(struct strbuf *msg, enum log_level level,
 	/* A message cut at LOG_LINE_MAX is what the header promises. */
 	n += (size_t)r < sizeof(raw) - n ? (size_t)r : sizeof(raw) - n - 1;
 	strbuf_append_printable(msg, raw, n, 1);
-	n = escape_cut(strbuf_str(msg), msg->len, LOG_LINE_MAX);
+	n = strbuf_printable_cut(strbuf_str(msg), msg->len, LOG_LINE_MAX);
 	strbuf_truncate(msg, utf8_cut(strbuf_str(msg), n));
 }
 

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fsio.h"
 #include "maps.h"
 
 #define is_blank(c) ((c) == ' ' || (c) == '\t')
@@ -285,12 +286,7 @@ int map_changed(const struct map *m)
 		return errno == ENOENT ? m->exists : 1;
 	if (!m->exists)
 		return 1;
-	return st.st_dev != m->st.st_dev || st.st_ino != m->st.st_ino ||
-	    st.st_size != m->st.st_size ||
-	    st.st_mtim.tv_sec != m->st.st_mtim.tv_sec ||
-	    st.st_mtim.tv_nsec != m->st.st_mtim.tv_nsec ||
-	    st.st_ctim.tv_sec != m->st.st_ctim.tv_sec ||
-	    st.st_ctim.tv_nsec != m->st.st_ctim.tv_nsec;
+	return fsio_stat_changed(&m->st, &st);
 }
 
 /* map_count - the number of entries */

@@ -168,6 +168,21 @@ int strbuf_append_printable(struct strbuf *sb, const void *p, size_t n,
 	return r;
 }
 
+/* strbuf_printable_cut - a prefix of escaped text that ends between
+   whole escapes ("\\n", "\\x1b") */
+size_t strbuf_printable_cut(const char *s, size_t n, size_t max)
+{
+	size_t i = 0, unit;
+
+	while (i < n) {
+		unit = s[i] != '\\' || i + 1 >= n ? 1 : s[i + 1] == 'x' ? 4 : 2;
+		if (i + unit > max)
+			break;
+		i += unit;
+	}
+	return i;
+}
+
 /* strbuf_str - contents as a C string */
 const char *strbuf_str(const struct strbuf *sb)
 {

@@ -52,6 +52,10 @@ int strbuf_vappendf(struct strbuf *sb, const char *fmt, va_list ap)
    nothing: on failure nothing is appended. */
 int strbuf_append_printable(struct strbuf *sb, const void *p, size_t n,
     int utf8);
+/* strbuf_printable_cut - how many of the n bytes of s, text written by
+   strbuf_append_printable, fit in max bytes without cutting an escape
+   sequence in two */
+size_t strbuf_printable_cut(const char *s, size_t n, size_t max);
 /* strbuf_reserve - make room for n more bytes without appending */
 int strbuf_reserve(struct strbuf *sb, size_t n);
 

@@ -16,21 +16,6 @@
 
 #include "local.h"
 
-/* text_cut - how many of the len bytes of the escaped text s fit in max
-   bytes without cutting an escape sequence in two */
-static size_t text_cut(const char *s, size_t len, size_t max)
-{
-	size_t i = 0, step;
-
-	while (i < len) {
-		step = s[i] != '\\' ? 1 : s[i + 1] == 'x' ? 4 : 2;
-		if (i + step > max)
-			break;
-		i += step;
-	}
-	return i < len ? i : len;
-}
-
 /* status_text - escape and bound text into st->text */
 static void status_text(struct local_status *st, const char *text)
 {
@@ -39,7 +24,7 @@ static void status_text(struct local_status *st, const char *text)
 
 	if (strbuf_append_printable(&sb, text, strlen(text), 0) < 0)
 		strbuf_appends(&sb, "(text too long)");
-	n = text_cut(strbuf_str(&sb), sb.len, LOCAL_TEXT_MAX);
+	n = strbuf_printable_cut(strbuf_str(&sb), sb.len, LOCAL_TEXT_MAX);
 	memcpy(st->text, strbuf_str(&sb), n);
 	st->text[n] = '\0';
 	strbuf_release(&sb);
@@ -136,7 +121,7 @@ void local_status_merge(struct local_status *acc,
 		return;
 	}
 	snprintf(buf, sizeof(buf), "%s; %s", acc->text, one->text);
-	n = text_cut(buf, strlen(buf), LOCAL_TEXT_MAX);
+	n = strbuf_printable_cut(buf, strlen(buf), LOCAL_TEXT_MAX);
 	memcpy(acc->text, buf, n);
 	acc->text[n] = '\0';
 }

@@ -8,8 +8,12 @@
  * is decoded strictly, every index must belong to the job and appear
  * once, statuses must be well-formed and match their result; anything
  * else defers the whole job. A worker that ends without a result, or
- * takes longer than JOB_TIMEOUT, has its recipients deferred (never
- * failed).
+ * takes longer than command_time_limit per recipient plus ten minutes,
+ * has its recipients deferred (never failed). The queue manager cannot
+ * kill a worker that runs as another user; one that goes on and delivers
+ * late makes a duplicate, not a loss. A spawner that is gone cannot be
+ * replaced without root, so the queue manager then exits for its service
+ * manager to restart it.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -21,6 +25,8 @@
 #include <unistd.h>
 
 #include "address.h"
+#include "config.h"
+#include "die.h"
 #include "ipc.h"
 #include "local_proto.h"
 #include "log.h"
@@ -30,7 +36,7 @@
 #include "queue.h"
 #include "timeutil.h"
 
-#define JOB_TIMEOUT (20 * 60 * 1000000LL)	/* beyond a pipe's 10 min */
+#define JOB_SLACK (10 * 60 * 1000000LL)	/* beyond the commands' own */
 
 struct job {
 	uint64_t id;
@@ -39,6 +45,7 @@ struct job {
 	struct ipc_reader rd;
 	int64_t started;		/* monotonic */
 	int64_t dispatched, connected;	/* wall clock */
+	int64_t limit;			/* monotonic µs the job may take */
 	size_t n;
 	uint32_t *idx;
 };
@@ -123,7 +130,7 @@ struct job *job_start(struct qmgr *q, uint64_t id, const uint32_t *idx,
 	struct strbuf p = STRBUF_INIT(LOCAL_FRAME_MAX);
 	struct job *j = calloc(1, sizeof(*j));
 	char err[512];
-	int memfd = -1;
+	int memfd = -1, st;
 
 	if (j == NULL || (j->idx = calloc(n, sizeof(*j->idx))) == NULL) {
 		free(j);
@@ -135,9 +142,15 @@ struct job *job_start(struct qmgr *q, uint64_t id, const uint32_t *idx,
 	memcpy(j->idx, idx, n * sizeof(*idx));
 	j->dispatched = timeutil_now();
 	j->started = timeutil_monotonic();
-	if (spawner_request(q->spawn_fd, "local", rts[0].uid, rts[0].gid,
-	    rts[0].user, NULL, rts[0].home, &j->fd, &j->pid, err,
-	    sizeof(err)) < 0) {
+	/* Each recipient may run a command for command_time_limit. */
+	j->limit = (int64_t)n * config_duration(q->cfg, CK_command_time_limit) *
+	    1000000 + JOB_SLACK;
+	st = spawner_request(q->spawn_fd, "local", rts[0].uid, rts[0].gid,
+	    rts[0].user, NULL, rts[0].home, &j->fd, &j->pid, err, sizeof(err));
+	if (st == -2)
+		die_temp("the spawner is gone (%s); exiting so that the service "
+		    "manager starts postern again", err);
+	if (st < 0) {
 		log_error("cannot start postern-local as %s: %s", rts[0].user,
 		    err);
 		defer_all(j, "4.3.0", "cannot start the local delivery agent",
@@ -311,7 +324,7 @@ void job_abort(struct job *j, const char *why, struct batch *b)
 /* job_expired - over the time limit */
 int job_expired(const struct job *j, int64_t now)
 {
-	return now - j->started > JOB_TIMEOUT;
+	return now - j->started > j->limit;
 }
 
 /* job_fd - the worker's socket */

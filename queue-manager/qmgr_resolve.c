@@ -36,6 +36,7 @@
 
 #include "aliases.h"
 #include "config.h"
+#include "fsio.h"
 #include "log.h"
 #include "maps.h"
 #include "privs.h"
@@ -50,6 +51,8 @@ struct resolver {
 	int aliases_missing;		/* source exists, map does not */
 	char aliases_map[PATH_MAX];
 	struct map *virtual;
+	int virtual_broken;		/* the file has an error: defer */
+	struct stat virtual_st;		/* the broken file, to notice a fix */
 	uid_t owner_uid;		/* runs alias |command and /file */
 	gid_t owner_gid;
 	char owner[64], owner_home[PATH_MAX];
@@ -115,6 +118,8 @@ static void open_aliases(struct resolver *r)
 	const char *file = config_str(r->q->cfg, CK_alias_file);
 	char err[512];
 
+	int was_missing = r->aliases_missing;
+
 	aliases_close(&r->aliases);
 	r->aliases_missing = 0;
 	if (file[0] == '\0')
@@ -125,21 +130,39 @@ static void open_aliases(struct resolver *r)
 		return;
 	if (access(file, F_OK) == 0) {
 		r->aliases_missing = 1;
-		log_warn("%s; mail for local users is deferred until "
-		    "postern-newaliases compiles %s", err, file);
+		if (!was_missing)
+			log_warn("%s; mail for local users is deferred until "
+			    "postern-newaliases compiles %s", err, file);
 	}
 }
 
-/* open_virtual - the virtual mailbox file */
+/* open_virtual - the virtual mailbox file; a file with an error defers
+   every local recipient (an address it should have named must not fall
+   through to "user unknown") until the file changes */
 static void open_virtual(struct resolver *r)
 {
+	const char *path = config_str(r->q->cfg, CK_virtual_mailbox_file);
 	char err[512];
 
 	map_free(&r->virtual);
-	if (map_load(&r->virtual, config_str(r->q->cfg,
-	    CK_virtual_mailbox_file), MAP_MISSING_OK | MAP_LOWER_KEYS, err,
-	    sizeof(err)) < 0)
-		log_error("%s; virtual mailboxes are deferred", err);
+	r->virtual_broken = 0;
+	if (map_load(&r->virtual, path, MAP_MISSING_OK | MAP_LOWER_KEYS, err,
+	    sizeof(err)) < 0) {
+		r->virtual_broken = 1;
+		if (stat(path, &r->virtual_st) < 0)
+			memset(&r->virtual_st, 0, sizeof(r->virtual_st));
+		log_error("%s; local mail is deferred until it is fixed", err);
+	}
+}
+
+/* virtual_fixed - the broken virtual file changed since it failed */
+static int virtual_fixed(const struct resolver *r)
+{
+	struct stat st;
+
+	if (stat(config_str(r->q->cfg, CK_virtual_mailbox_file), &st) < 0)
+		memset(&st, 0, sizeof(st));
+	return fsio_stat_changed(&r->virtual_st, &st);
 }
 
 /* resolver_new - maps opened from the configuration */
@@ -172,13 +195,14 @@ void resolver_reload(struct resolver *r)
 {
 	if ((r->aliases && aliases_changed(r->aliases)) ||
 	    (r->aliases == NULL && r->aliases_map[0] &&
-	    access(r->aliases_map, F_OK) == 0) || r->aliases_missing) {
+	    access(r->aliases_map, F_OK) == 0)) {
 		alias_owner(r);
 		open_aliases(r);
 		if (r->aliases)
 			log_info("aliases map %s (re)opened", r->aliases_map);
 	}
-	if (r->virtual == NULL || map_changed(r->virtual))
+	if (r->virtual_broken ? virtual_fixed(r) : (r->virtual == NULL ||
+	    map_changed(r->virtual)))
 		open_virtual(r);
 }
 
@@ -226,12 +250,16 @@ static int include(struct expand_ctx *c, const char *path, size_t len)
 	memcpy(name, path, len);
 	name[len] = '\0';
 	fd = open(name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	/* Its commands and files run as the aliases file's owner: so only
+	   root or that owner may own it. */
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (st.st_mode & 022) || st.st_size > INCLUDE_MAX) {
+	    (st.st_mode & 022) || st.st_size > INCLUDE_MAX ||
+	    (st.st_uid != 0 && st.st_uid != c->r->owner_uid)) {
 		if (fd >= 0)
 			close(fd);
 		return c->why = "include file missing, not a regular file, "
-		    "writable by others, or too large", -1;
+		    "writable by others, owned by someone else, or too large",
+		    -1;
 	}
 	buf = malloc((size_t)st.st_size + 1);
 	n = buf ? read(fd, buf, (size_t)st.st_size) : -1;
@@ -387,6 +415,9 @@ static int try_virtual(struct resolver *r, const char *addr,
 	key[i] = '\0';
 	if (r->virtual == NULL || (path = map_lookup(r->virtual, key)) == NULL)
 		return 0;
+	if (path[0] != '/')
+		return set(rt, ROUTE_DEFER, "4.3.5", "virtual mailbox %s: the "
+		    "path \"%s\" is not absolute", addr, path), 1;
 	if (privs_user(config_str(r->q->cfg, CK_virtual_user), &rt->uid,
 	    &rt->gid, &why) < 0)
 		return set(rt, ROUTE_DEFER, "4.3.5", "virtual_user %s: %s",
@@ -453,6 +484,9 @@ void resolve(struct resolver *r, struct queue_txn *t,
 	if (r->aliases_missing)
 		return set(rt, ROUTE_DEFER, "4.3.5", "the aliases map is "
 		    "missing: run postern-newaliases");
+	if (r->virtual_broken)
+		return set(rt, ROUTE_DEFER, "4.3.5", "the virtual mailbox file "
+		    "has an error (see the log)");
 	if (!looped && try_aliases(r, full, user, depth, rt))
 		return;
 	if (try_virtual(r, rc->addr, rt))

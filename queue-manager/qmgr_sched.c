@@ -23,6 +23,7 @@
 
 #define SCAN_MAX 10000			/* due entries looked at per run */
 #define IDLE_WAKE (60 * 1000000LL)	/* run at least this often */
+#define JOBS_MAX 256			/* the event loop's poll set */
 
 /* A job being planned: one message, one user. */
 struct plan {
@@ -265,6 +266,9 @@ static int64_t next_wake(struct sched *s)
 void sched_run(struct sched *s, int64_t *next_r)
 {
 	size_t limit = (size_t)config_count(s->q->cfg, CK_local_concurrency);
+
+	if (limit > JOBS_MAX)
+		limit = JOBS_MAX;
 	int more = 0;
 
 	s->kicked = 0;

@@ -120,7 +120,10 @@ def send_job(sock, opts, payload, content):
     try:
         frame = struct.pack(">I", len(payload) | FD_FLAG) + payload
         sent = socket.send_fds(sock, [frame], [fd])
-        sock.sendall(frame[sent:])
+        # sendall() of nothing still calls send(), which fails with EPIPE
+        # when a quick worker has already answered and exited.
+        if sent < len(frame):
+            sock.sendall(frame[sent:])
     finally:
         os.close(fd)
 
