@@ -43,6 +43,9 @@
  * The queue manager's side (spawner_request) trusts the spawner, which
  * is root, but still checks each reply against the protocol. It waits
  * at most SPAWN_REPLY_WAIT_US for a reply.
+ *
+ * What the child does between fork and exec is in qmgr_spawn_child.c;
+ * qmgr_spawner_impl.h holds what the two files share.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -70,49 +73,16 @@
 #include "ipc.h"
 #include "log.h"
 #include "qmgr.h"
+#include "qmgr_spawner_impl.h"
 #include "spawn_proto.h"
 #include "strbuf.h"
 #include "timeutil.h"
 
-#define SPAWN_ERR_MAX 1024		/* the reply's error (spawn_proto.h) */
 #define SPAWN_REPLY_WAIT_US (30 * 1000000LL) /* the queue manager waits */
 #define SPAWN_NSPEC(spec) (sizeof(spec) / sizeof((spec)[0]))
 
 /* The workers the spawner may start: nothing else is ever executed. */
 static const char *const spawn_workers[] = { "local", "remote", "bounce" };
-
-/* A worker started and not yet reaped, for the log line of its end. */
-struct spawn_child {
-	pid_t pid;
-	const char *worker;		/* one of spawn_workers */
-};
-
-/* The spawner process. What it needs from the configuration is copied
-   here before it forks; it never looks at the configuration again. */
-struct spawner {
-	int sock;			/* to the queue manager */
-	int sigfd;			/* SIGCHLD */
-	int root;			/* started as root */
-	uid_t uid;			/* our own ids */
-	gid_t gid;
-	char config_dir[PATH_MAX];	/* absolute */
-	char libexec[PATH_MAX];
-	struct spawn_child *kids;
-	size_t nkids, capkids;
-};
-
-/* One request, decoded and checked. Strings point into the frame. */
-struct spawn_req {
-	const char *worker;		/* one of spawn_workers */
-	uid_t uid;
-	gid_t gid;
-	const char *user, *chroot_dir, *home;	/* NULL when absent */
-	gid_t *groups;			/* supplementary groups (root only) */
-	int ngroups;
-	int progfd;			/* the checked program, O_PATH */
-	char name[32];			/* "postern-<worker>" */
-	char program[PATH_MAX];		/* its path, for messages */
-};
 
 /* spawn_err - format a one-line error into err; returns -1 */
 static int __attribute__((format(printf, 3, 4)))
@@ -125,159 +95,6 @@ spawn_err(char *err, size_t errlen, const char *fmt, ...)
 	(void)vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-/* ---- descriptors and signals ---- */
-
-/* close_gap_proc - close_range for kernels without it */
-static int close_gap_proc(unsigned from, unsigned to)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	unsigned long fd;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		fd = strtoul(e->d_name, NULL, 10);
-		if (fd >= from && fd <= to && (int)fd != dirfd(d))
-			(void)close((int)fd);
-	}
-	closedir(d);
-	return 0;
-}
-
-/* close_gap - close every descriptor in [from, to] */
-static int close_gap(unsigned from, unsigned to)
-{
-	if (from > to)
-		return 0;
-	if (close_range(from, to, 0) == 0)
-		return 0;
-	return errno == ENOSYS ? close_gap_proc(from, to) : -1;
-}
-
-/* close_except - close every descriptor from 3 up except the n in keep
-   (ascending, each >= 3) */
-static int close_except(const int *keep, size_t n)
-{
-	unsigned from = 3;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (close_gap(from, (unsigned)keep[i] - 1) < 0)
-			return -1;
-		from = (unsigned)keep[i] + 1;
-	}
-	return close_gap(from, ~0U);
-}
-
-/* signals_default - every disposition back to its default */
-static void signals_default(void)
-{
-	struct sigaction sa;
-	int sig;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	/* Numbers the C library reserves refuse; that is fine. */
-	for (sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)sigaction(sig, &sa, NULL);
-}
-
-/* ---- the worker, between fork and exec ---- */
-
-/* child_fail - report why the child cannot become the worker, and end */
-static void __attribute__((noreturn, format(printf, 2, 3)))
-child_fail(int errfd, const char *fmt, ...)
-{
-	char line[SPAWN_ERR_MAX];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		(void)!write(errfd, line, (size_t)n < sizeof(line) ?
-		    (size_t)n : sizeof(line) - 1);
-	_exit(127);
-}
-
-/* child_fds - the socket on 0 and 1, /dev/null on 2, and nothing else
-   but the error pipe and the program. The spawner keeps /dev/null on
-   its own 0, 1 and 2, so the three descriptors given are all >= 3. */
-static void child_fds(int sock, int errfd, int progfd)
-{
-	int keep[2], null;
-
-	keep[0] = errfd < progfd ? errfd : progfd;
-	keep[1] = errfd < progfd ? progfd : errfd;
-	if (dup2(sock, 0) < 0 || dup2(sock, 1) < 0)
-		child_fail(errfd, "dup2: %s", strerror(errno));
-	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0 ||
-	    dup2(null, 2) < 0)
-		child_fail(errfd, "/dev/null: %s", strerror(errno));
-	if (close_except(keep, 2) < 0)
-		child_fail(errfd, "close descriptors: %s", strerror(errno));
-}
-
-/* child_ids - chroot, groups, gid, uid, in that order, for good */
-static void child_ids(const struct spawn_req *rq, int errfd)
-{
-	if (rq->chroot_dir != NULL &&
-	    (chroot(rq->chroot_dir) < 0 || chdir("/") < 0))
-		child_fail(errfd, "chroot %s: %s", rq->chroot_dir,
-		    strerror(errno));
-	if (setgroups((size_t)rq->ngroups, rq->groups) < 0)
-		child_fail(errfd, "setgroups(%s): %s",
-		    rq->user ? rq->user : "none", strerror(errno));
-	if (setresgid(rq->gid, rq->gid, rq->gid) < 0)
-		child_fail(errfd, "setgid(%lu): %s", (unsigned long)rq->gid,
-		    strerror(errno));
-	if (setresuid(rq->uid, rq->uid, rq->uid) < 0)
-		child_fail(errfd, "setuid(%lu): %s", (unsigned long)rq->uid,
-		    strerror(errno));
-	if (setuid(0) == 0 || geteuid() != rq->uid || getegid() != rq->gid)
-		child_fail(errfd, "setuid(%lu): root could be regained",
-		    (unsigned long)rq->uid);
-}
-
-/* child_run - become the worker: never returns */
-static void __attribute__((noreturn))
-child_run(const struct spawner *s, const struct spawn_req *rq, int sock,
-    int errfd)
-{
-	static char path_env[] = "PATH=/usr/bin:/bin";
-	static char opt_c[] = "-c";
-	char conf_env[sizeof("POSTERN_CONFIG=") + PATH_MAX];
-	char *argv[] = { (char *)rq->name, opt_c, (char *)s->config_dir,
-	    NULL };
-	char *envp[] = { path_env, conf_env, NULL };
-	const struct rlimit nocore = { 0, 0 };
-	sigset_t none;
-
-	(void)snprintf(conf_env, sizeof(conf_env), "POSTERN_CONFIG=%s",
-	    s->config_dir);
-	child_fds(sock, errfd, rq->progfd);
-	signals_default();
-	sigemptyset(&none);
-	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0 || setsid() < 0)
-		child_fail(errfd, "signals or session: %s", strerror(errno));
-	umask(077);
-	if (setrlimit(RLIMIT_CORE, &nocore) < 0)
-		child_fail(errfd, "setrlimit(RLIMIT_CORE): %s", strerror(errno));
-	if (s->root)
-		child_ids(rq, errfd);
-	if (chdir(rq->home ? rq->home : "/") < 0)
-		child_fail(errfd, "chdir %s: %s", rq->home ? rq->home : "/",
-		    strerror(errno));
-	execveat(rq->progfd, "", argv, envp, AT_EMPTY_PATH);
-	child_fail(errfd, "exec %s: %s", rq->program, strerror(errno));
 }
 
 /* ---- the spawner: requests ---- */
@@ -569,7 +386,7 @@ static int spawn_worker(struct spawner *s, const struct spawn_req *rq,
 		return -1;
 	}
 	if (pid == 0)
-		child_run(s, rq, sv[1], ep[1]);
+		spawn_child_run(s, rq, sv[1], ep[1]);
 	close(sv[1]);
 	close(ep[1]);
 	if (child_error(ep[0], err, errlen) > 0) {
@@ -708,7 +525,7 @@ static int spawner_fds(struct spawner *s)
 		if (fd != null && dup2(null, fd) < 0)
 			return -1;
 	s->sock = sock;
-	return close_except(&sock, 1);
+	return spawn_child_close_except(&sock, 1);
 }
 
 /* spawner_signals - SIGCHLD on a signalfd; SIGINT, SIGHUP (the queue
@@ -718,7 +535,7 @@ static int spawner_signals(struct spawner *s)
 {
 	sigset_t set;
 
-	signals_default();
+	spawn_child_signals_default();
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
