@@ -526,3 +526,16 @@ int address_set_domain(struct address *a, const char *domain,
 	*a = r;
 	return 0;
 }
+
+/* address_parse_qualified - parse, and give a bare local part a domain */
+int address_parse_qualified(const char *in, size_t len, unsigned options,
+    const char *domain, struct address *a, const char **reason_r)
+{
+	if (address_parse(in, len, options | ADDRESS_ALLOW_BARE, a,
+	    reason_r) < 0)
+		return -1;
+	if ((a->flags & ADDRESS_NODOMAIN) &&
+	    address_set_domain(a, domain, reason_r) < 0)
+		return -1;
+	return 0;
+}

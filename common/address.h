@@ -59,6 +59,11 @@ const char *address_domain(const struct address *a);
    -1 when the result would be too long or domain is invalid */
 int address_set_domain(struct address *a, const char *domain,
     const char **reason_r);
+/* address_parse_qualified - address_parse with ADDRESS_ALLOW_BARE added
+   to options, then a bare local part completed with "@domain" (how
+   sendmail arguments, aliases and .forward entries name local users) */
+int address_parse_qualified(const char *in, size_t len, unsigned options,
+    const char *domain, struct address *a, const char **reason_r);
 /* address_utf8_valid - len bytes are valid, shortest-form UTF-8 with no
    surrogates or code points above U+10FFFF */
 int address_utf8_valid(const char *s, size_t len);

@@ -67,8 +67,8 @@ int config_defaults(struct config **cfg_r, const char *dir, char *err,
 /* config_free - free and set *cfg to NULL */
 void config_free(struct config **cfg);
 
-/* Typed access. Each asserts (panics in debug builds) that the key has
-   that type; values are valid until config_free. */
+/* Typed access. Each aborts when the key does not have that type (a
+   programming error); values are valid until config_free. */
 const char *config_str(const struct config *cfg, enum config_key key);
 uint64_t config_size(const struct config *cfg, enum config_key key);
 /* config_duration - seconds */

@@ -15,12 +15,15 @@
  * EX_OK          0   success; for the injector: the message is on disk
  * EX_USAGE      64   bad command line (unknown option, missing argument)
  * EX_DATAERR    65   bad address or malformed / oversized message
- * EX_NOUSER     67   addressee unknown (workers only)
+ * EX_NOINPUT    66   an input file cannot be opened (postern-newaliases)
+ * EX_NOUSER     67   no login name for the caller (injector)
  * EX_SOFTWARE   70   internal error: a broken invariant
  * EX_OSERR      71   a system call failed that should not (fork, memory)
  * EX_CANTCREAT  73   cannot create an output file
  * EX_IOERR      74   input/output error
  * EX_TEMPFAIL   75   temporary failure: disk full, queue not ready; retry
+ * EX_PROTOCOL   76   a malformed record from the other side of a pipe
+ *                    (postern-local given a bad job)
  * EX_NOPERM     77   permission denied
  * EX_CONFIG     78   configuration error (unreadable file, bad value)
  */

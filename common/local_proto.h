@@ -48,7 +48,8 @@
  *                      includes addr)
  *   The queue manager refuses a result for an index not in the job, a
  *   missing index, or anything malformed: the whole job is then deferred
- *   and the worker killed.
+ *   and its socket closed (the queue manager cannot kill a worker that
+ *   runs as another user).
  *
  * A worker that dies or says nothing within the job timeout: every
  * recipient of the job is deferred (4.3.0), never failed.

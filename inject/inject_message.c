@@ -48,9 +48,8 @@ static int add_rcpt(struct inject_msg *m, const char *text, size_t len,
 		m->cap = cap;
 	}
 	r = &m->rcpts[m->nrcpt];
-	if (address_parse(text, len, ADDRESS_ALLOW_BARE | ADDRESS_ALLOW_ANGLE,
-	    &r->addr, &why) < 0 || ((r->addr.flags & ADDRESS_NODOMAIN) &&
-	    address_set_domain(&r->addr, myhostname, &why) < 0))
+	if (address_parse_qualified(text, len, ADDRESS_ALLOW_ANGLE, myhostname,
+	    &r->addr, &why) < 0)
 		return inject_error_set(e, EX_DATAERR, "bad recipient address "
 		    "'%.*s': %s", (int)(len > 200 ? 200 : len), text, why), -1;
 	for (i = 0; i < m->nrcpt; i++)
@@ -126,10 +125,9 @@ int inject_envelope(struct inject_msg *m, const struct inject_opts *o,
 	if (o->sender == NULL) {
 		if (default_sender(&m->sender, host, e) < 0)
 			return -1;
-	} else if (address_parse(o->sender, strlen(o->sender),
-	    ADDRESS_ALLOW_NULL | ADDRESS_ALLOW_BARE | ADDRESS_ALLOW_ANGLE,
-	    &m->sender, &why) < 0 || ((m->sender.flags & ADDRESS_NODOMAIN) &&
-	    address_set_domain(&m->sender, host, &why) < 0)) {
+	} else if (address_parse_qualified(o->sender, strlen(o->sender),
+	    ADDRESS_ALLOW_NULL | ADDRESS_ALLOW_ANGLE, host, &m->sender,
+	    &why) < 0) {
 		return inject_error_set(e, EX_DATAERR, "bad sender address "
 		    "'%.200s': %s", o->sender, why), -1;
 	}

@@ -188,11 +188,8 @@ static int forward_address(const struct local_rcpt *r, const char *tok,
 	const char *at = strrchr(r->addr, '@');
 	struct address a;
 
-	if (address_parse(tok, strlen(tok), ADDRESS_ALLOW_BARE |
-	    ADDRESS_ALLOW_ANGLE, &a, why_r) < 0)
-		return -1;
-	if ((a.flags & ADDRESS_NODOMAIN) &&
-	    address_set_domain(&a, at ? at + 1 : "localhost", why_r) < 0)
+	if (address_parse_qualified(tok, strlen(tok), ADDRESS_ALLOW_ANGLE,
+	    at ? at + 1 : "localhost", &a, why_r) < 0)
 		return -1;
 	if (strcasecmp(a.text, r->addr) == 0 ||
 	    (r->orig && strcasecmp(a.text, r->orig) == 0)) {

@@ -222,10 +222,8 @@ static int add_child(struct expand_ctx *c, const char *text, size_t len,
 			return c->why = "command or file name too long", -1;
 		strbuf_append(&c->rt->children, text, len);
 	} else {
-		if (address_parse(text, len, ADDRESS_ALLOW_BARE |
-		    ADDRESS_ALLOW_ANGLE, &a, &why) < 0 ||
-		    ((a.flags & ADDRESS_NODOMAIN) &&
-		    address_set_domain(&a, c->host, &why) < 0))
+		if (address_parse_qualified(text, len, ADDRESS_ALLOW_ANGLE,
+		    c->host, &a, &why) < 0)
 			return c->why = why, -1;
 		strbuf_appends(&c->rt->children, a.text);
 	}

@@ -68,13 +68,12 @@ static void seconds(char *buf, size_t len, int64_t us)
 
 /* shown_to - the address to= names: an alias's "|command" or "/file"
    target is shown as the alias it came from (the text names the target) */
-static const char *shown_to(struct queue_txn *t, const struct queue_rcpt *r)
+static const char *shown_to(struct queue_txn *t, const struct queue_rcpt *r,
+    struct queue_rcpt *parent)
 {
-	static struct queue_rcpt parent;
-
 	if (strchr(r->addr, '@') == NULL && r->parent != QUEUE_NO_PARENT &&
-	    queue_get_rcpt(t, r->id, r->parent, &parent) == QUEUE_OK)
-		return parent.addr;
+	    queue_get_rcpt(t, r->id, r->parent, parent) == QUEUE_OK)
+		return parent->addr;
 	return r->addr;
 }
 
@@ -224,7 +223,7 @@ static int record_one(struct qmgr *q, struct queue_txn *t,
     const struct result *res, int64_t now)
 {
 	struct queue_msg m;
-	struct queue_rcpt r;
+	struct queue_rcpt r, parent;
 	char orig[ADDRESS_BUF];
 	const char *status;
 	int st;
@@ -237,7 +236,7 @@ static int record_one(struct qmgr *q, struct queue_txn *t,
 	status = apply(q->cfg, &m, res, &r, now);
 	if (res->attempted)
 		log_attempt(res, &m, orig_to(t, &r, orig), status, now,
-		    shown_to(t, &r));
+		    shown_to(t, &r, &parent));
 	if (res->kind == RES_EXPAND && add_children(t, &r, res, now) < 0)
 		return -1;
 	return queue_put_rcpt(t, &r) == QUEUE_TEMP ? -1 : 0;
