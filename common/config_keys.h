@@ -102,6 +102,12 @@ CONFIG_KEY(smtp_data_timeout, CT_DURATION, "10m",
     "wait for the reply to the end of data")
 CONFIG_KEY(connection_cache_time, CT_DURATION, "5s",
     "keep an idle SMTP session open this long for the next job")
+CONFIG_KEY(connection_reuse_limit, CT_COUNT, "100",
+    "most messages sent over one SMTP connection")
+CONFIG_KEY(smtp_auth_file, CT_OPTPATH, "$config_directory/smtp_auth",
+    "relay credentials: 'nexthop  user:password' lines, mode 0600")
+CONFIG_KEY(remote_chroot, CT_PATH, "$queue_directory/empty",
+    "empty directory the remote delivery workers chroot into")
 CONFIG_KEY(bounce_size_limit, CT_SIZE, "100k",
     "return the whole original in a notice up to this size, else headers")
 CONFIG_KEY(postmaster_address, CT_STR, "postmaster",

@@ -15,8 +15,11 @@
  *   gid      required  decimal; the process's group
  *   user     optional  login name for initgroups(3); without it the
  *                      process has no supplementary groups
- *   chroot   optional  absolute directory to chroot into before exec
- *                      (the remote workers); "" or absent: none
+ *   chroot   optional  absolute directory the worker chroots into; only
+ *                      for worker "remote", which then starts as root
+ *                      with "-C DIR -U UID -G GID" added to its argv and
+ *                      confines itself before reading any input (ignored
+ *                      without root); absent: none
  *   home     optional  absolute directory to chdir into (else "/")
  *
  * REPLY (spawner -> queue manager), version 1:

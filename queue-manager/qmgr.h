@@ -39,6 +39,9 @@ struct qmgr {
 	struct pickup *pickup;
 	int spawn_fd;			/* the spawner's socket */
 	pid_t spawn_pid;
+	int root;			/* started as root: privilege separation */
+	uid_t remote_uid;		/* remote_user; 0 when it does not exist */
+	gid_t remote_gid;
 	struct sched *sched;
 	int stopping;			/* SIGTERM: dispatch nothing new */
 };

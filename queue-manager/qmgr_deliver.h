@@ -16,14 +16,17 @@
 
 #include "address.h"
 #include "local_proto.h"
+#include "remote_proto.h"
 #include "queue.h"
 #include "strbuf.h"
 
 struct qmgr;
+struct pollfd;
 
 /* Where a recipient goes. */
 enum route_kind {
 	ROUTE_LOCAL,		/* a postern-local job */
+	ROUTE_REMOTE,		/* a postern-remote job */
 	ROUTE_EXPAND,		/* alias: replaced by children */
 	ROUTE_DEFER,		/* not now: status and text say why */
 	ROUTE_FAIL,		/* never: status and text say why */
@@ -45,6 +48,11 @@ struct route {
 	char ext[LOCAL_EXT_MAX + 1];
 	int noforward;
 	char addr[ADDRESS_BUF];		/* becomes Delivered-To */
+	/* ROUTE_REMOTE: where, and with which TLS level (addr above) */
+	char domain[256];
+	char nexthop[304];
+	char tls[12];
+	char dest[REMOTE_DEST_MAX + 1];
 	/* ROUTE_EXPAND: NUL-separated child addresses */
 	struct strbuf children;
 	size_t nchildren;
@@ -73,12 +81,24 @@ struct result {
 	enum result_kind kind;
 	char status[QUEUE_STATUS_MAX];
 	char text[ROUTE_TEXT_MAX];
-	char relay[32];
+	char relay[REMOTE_RELAY_MAX];
+	char tls[128];			/* remote: "VERSION CIPHER" or "" */
+	unsigned conn_use;		/* remote: transactions on the connection */
+	struct xscript_ref *xs;		/* remote: the shared transcript */
 	int attempted;			/* a delivery was tried (counts) */
 	int64_t dispatched, connected;	/* wall clock µs, for delays= */
 	struct strbuf children;		/* RES_EXPAND: NUL-separated */
 	size_t nchildren;
 };
+
+/* A transcript shared by every result of one remote job. */
+struct xscript_ref {
+	unsigned refs;
+	size_t len;
+	char data[];
+};
+struct xscript_ref *xscript_new(const char *p, size_t len);
+void xscript_put(struct xscript_ref **x);
 
 /* qmgr_result.c */
 void result_init(struct result *res, uint64_t id, uint32_t idx);
@@ -115,5 +135,37 @@ void job_abort(struct job *j, const char *why, struct batch *b);
 void job_free(struct job **j);
 /* job_covers - the job carries recipient (id, idx) */
 int job_covers(const struct job *j, uint64_t id, uint32_t idx);
+
+/* qmgr_route.c: remote destinations (routes_file, relayhost,
+   tls_policy_file) */
+struct routes;
+struct routes *routes_new(struct qmgr *q);
+void routes_free(struct routes **r);
+/* routes_reload - reread the files that changed */
+void routes_reload(struct routes *r);
+/* route_remote - rt becomes ROUTE_REMOTE for domain (or a deferral) */
+void route_remote(struct routes *r, const char *addr, const char *domain,
+    struct route *rt);
+
+/* qmgr_remote.c: the pool of postern-remote workers */
+struct rpool;
+struct rpool *rpool_new(struct qmgr *q);
+void rpool_free(struct rpool **p);
+/* rpool_busy - jobs in flight; with dest, to that destination only */
+size_t rpool_busy(const struct rpool *p, const char *dest);
+int rpool_covers(const struct rpool *p, uint64_t id, uint32_t idx);
+/* rpool_start - hand a job to a worker (preferring one whose open
+   session goes to the destination), starting one when needed; on
+   failure the recipients are deferred into b */
+void rpool_start(struct rpool *p, uint64_t id, const uint32_t *idx,
+    const struct route *routes, size_t n, struct batch *b);
+/* rpool_pollfds - every worker's socket; how many */
+size_t rpool_pollfds(const struct rpool *p, struct pollfd *pfd, size_t max);
+/* rpool_ready - a worker's socket is readable */
+void rpool_ready(struct rpool *p, int fd, struct batch *b);
+/* rpool_expire - jobs past their time limit are deferred */
+void rpool_expire(struct rpool *p, int64_t now, struct batch *b);
+/* rpool_retire - close idle workers (after a reload) */
+void rpool_retire(struct rpool *p);
 
 #endif

@@ -130,12 +130,12 @@ static void stop_wait(struct qmgr *q)
 {
 	int64_t until = timeutil_monotonic() +
 	    config_duration(q->cfg, CK_shutdown_timeout) * 1000000;
-	struct pollfd pfd[256];
+	struct pollfd pfd[512];
 	size_t n;
 
 	q->stopping = 1;
 	while (sched_busy(q->sched) > 0 && timeutil_monotonic() < until) {
-		n = sched_pollfds(q->sched, pfd, 256);
+		n = sched_pollfds(q->sched, pfd, 512);
 		if (poll(pfd, n, 100) > 0)
 			sched_ready(q->sched, pfd, n);
 	}
@@ -147,7 +147,7 @@ static void stop_wait(struct qmgr *q)
 /* turn - one wait for events and what follows; 1 when told to stop */
 static int turn(struct qmgr *q, int64_t *pick, int64_t *retry, int64_t *due)
 {
-	struct pollfd pfd[2 + 256];
+	struct pollfd pfd[2 + 512];
 	int64_t wake = *pick < *due ? *pick : *due;
 	size_t n;
 	int what;
@@ -156,7 +156,7 @@ static int turn(struct qmgr *q, int64_t *pick, int64_t *retry, int64_t *due)
 	pfd[1].fd = q->signal_fd;
 	pfd[0].events = pfd[1].events = POLLIN;
 	pfd[0].revents = pfd[1].revents = 0;
-	n = sched_pollfds(q->sched, pfd + 2, 256);
+	n = sched_pollfds(q->sched, pfd + 2, 512);
 	if (poll(pfd, 2 + n, wait_ms(wake)) < 0 && errno != EINTR)
 		die_temp("poll: %s", strerror(errno));
 	if (pfd[1].revents & POLLIN) {

@@ -114,6 +114,35 @@ static void daemonize(void)
 		close(fd);
 }
 
+/* remote_ids - who the remote workers run as, and their empty chroot
+   (created here, owned by root, mode 0555; an existing one must be a
+   directory owned by root that nobody else can write) */
+static void remote_ids(struct qmgr *q, const struct ids *ids)
+{
+	const char *dir = config_str(q->cfg, CK_remote_chroot), *why;
+	struct stat st;
+
+	q->root = ids->root;
+	if (!ids->root) {
+		q->remote_uid = ids->uid;
+		q->remote_gid = ids->gid;
+		return;
+	}
+	if (privs_user(config_str(q->cfg, CK_remote_user), &q->remote_uid,
+	    &q->remote_gid, &why) < 0) {
+		log_error("remote_user '%s': %s (see INSTALL); remote mail "
+		    "stays deferred", config_str(q->cfg, CK_remote_user), why);
+		q->remote_uid = 0;
+	}
+	if (mkdir(dir, 0555) < 0 && errno != EEXIST)
+		die_perm(EX_CANTCREAT, "cannot create %s: %s", dir,
+		    strerror(errno));
+	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & 022))
+		die_perm(EX_CONFIG, "remote_chroot %s must be a directory owned "
+		    "by root that only root can write", dir);
+}
+
 /* setup - everything before the queue is opened */
 static void setup(struct qmgr *q)
 {
@@ -130,6 +159,7 @@ static void setup(struct qmgr *q)
 	if (layout_create(&q->layout, ids.uid, ids.gid, ids.drop_gid, err,
 	    sizeof(err)) < 0)
 		die_perm(EX_CANTCREAT, "%s", err);
+	remote_ids(q, &ids);
 	q->lock_fd = take_lock(q->layout.lock, &ids);
 	if (!q->foreground)
 		daemonize();

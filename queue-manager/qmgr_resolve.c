@@ -4,8 +4,8 @@
  * In this order: a recipient an alias produced as "|command" or "/file"
  * is delivered by that program or into that file, as the aliases file's
  * owner (or default_privs when root owns it, as Postfix does); a domain
- * outside local_domains is remote (remote delivery is not built yet: such
- * recipients are deferred with a clear text); the local part is lower-
+ * outside local_domains is remote (qmgr_route.c picks its next hop and
+ * TLS level); the local part is lower-
  * cased and split at recipient_delimiter into user and extension; the
  * aliases map (user+ext first, then user); the virtual mailbox file; the
  * password database. No delivery ever runs as uid 0: root, postmaster
@@ -56,6 +56,7 @@ struct resolver {
 	uid_t owner_uid;		/* runs alias |command and /file */
 	gid_t owner_gid;
 	char owner[64], owner_home[PATH_MAX];
+	struct routes *routes;		/* remote destinations */
 };
 
 struct expand_ctx {
@@ -176,6 +177,10 @@ struct resolver *resolver_new(struct qmgr *q)
 	alias_owner(r);
 	open_aliases(r);
 	open_virtual(r);
+	if ((r->routes = routes_new(q)) == NULL) {
+		resolver_free(&r);
+		return NULL;
+	}
 	return r;
 }
 
@@ -186,6 +191,7 @@ void resolver_free(struct resolver **rp)
 		return;
 	aliases_close(&(*rp)->aliases);
 	map_free(&(*rp)->virtual);
+	routes_free(&(*rp)->routes);
 	free(*rp);
 	*rp = NULL;
 }
@@ -204,6 +210,7 @@ void resolver_reload(struct resolver *r)
 	if (r->virtual_broken ? virtual_fixed(r) : (r->virtual == NULL ||
 	    map_changed(r->virtual)))
 		open_virtual(r);
+	routes_reload(r->routes);
 }
 
 /* add_child - one expansion target as a child address */
@@ -475,8 +482,7 @@ void resolve(struct resolver *r, struct queue_txn *t,
 	if (at == NULL)
 		return set(rt, ROUTE_FAIL, "5.1.3", "address without a domain");
 	if (!local_domain(r->q->cfg, at + 1))
-		return set(rt, ROUTE_DEFER, "4.3.2", "remote delivery to %s is "
-		    "not available in this version of postern", at + 1);
+		return route_remote(r->routes, rc->addr, at + 1, rt);
 	looped = on_path(t, rc, &depth);
 	split_local(r->q->cfg, rc->addr, full, user, ext);
 	if (r->aliases_missing)

@@ -9,7 +9,11 @@
  *   ID: to=<rcpt>, orig_to=<alias>, relay=local, delay=S.S,
  *       delays=a/b/c/d, dsn=X.Y.Z, status=sent|deferred|bounced (text)
  *
- * (orig_to only when it differs). The log reports attempts, which did
+ * (orig_to only when it differs). Remote deliveries name the server as
+ * relay=host[address]:port, and add conn_use=N when the connection
+ * carried earlier messages and tls=VERSION/CIPHER when the session was
+ * encrypted. The transcript of a remote attempt is stored with each of
+ * its recipients, in the same transaction. The log reports attempts, which did
  * happen whatever becomes of the commit; if the commit fails, the
  * recipients stay due and are tried again (at-least-once).
  *
@@ -45,10 +49,11 @@ void result_init(struct result *res, uint64_t id, uint32_t idx)
 	strbuf_init(&res->children, 1u << 20);
 }
 
-/* result_release - free the children list */
+/* result_release - free the children list, let go of the transcript */
 void result_release(struct result *res)
 {
 	strbuf_release(&res->children);
+	xscript_put(&res->xs);
 }
 
 /* seconds - "1.2", "0.05", "0" as Postfix writes delays */
@@ -82,6 +87,7 @@ static void log_attempt(const struct result *res, const struct queue_msg *m,
     const char *orig_to, const char *status, int64_t now, const char *to)
 {
 	char id[QUEUE_ID_TEXT + 1], a[16], b[16], c[16], d[16];
+	char use[32] = "", tls[160] = "", *sp;
 	struct strbuf text = STRBUF_INIT(2 * ROUTE_TEXT_MAX);
 	int64_t disp = res->dispatched ? res->dispatched : now;
 	int64_t conn = res->connected ? res->connected : disp;
@@ -92,11 +98,18 @@ static void log_attempt(const struct result *res, const struct queue_msg *m,
 	seconds(b, sizeof(b), conn - disp);
 	seconds(c, sizeof(c), 0);
 	seconds(d, sizeof(d), now - conn);
-	log_info("%s: to=<%s>, %s%s%srelay=%s, delay=%.1f, delays=%s/%s/%s/%s, "
-	    "dsn=%s, status=%s (%s)", id, to, orig_to ? "orig_to=<" : "",
-	    orig_to ? orig_to : "", orig_to ? ">, " : "", res->relay[0] ?
-	    res->relay : "local", (now - m->arrival) / 1e6, a, b, c, d,
-	    res->status, status, strbuf_str(&text));
+	if (res->conn_use > 1)
+		snprintf(use, sizeof(use), "conn_use=%u, ", res->conn_use);
+	if (res->tls[0])
+		snprintf(tls, sizeof(tls), "tls=%s, ", res->tls);
+	if (res->tls[0] && (sp = strchr(tls + 4, ' ')) != NULL && sp[-1] != ',')
+		*sp = '/';
+	log_info("%s: to=<%s>, %s%s%srelay=%s, %s%sdelay=%.1f, "
+	    "delays=%s/%s/%s/%s, dsn=%s, status=%s (%s)", id, to, orig_to ?
+	    "orig_to=<" : "", orig_to ? orig_to : "", orig_to ? ">, " : "",
+	    res->relay[0] ? res->relay : "local", use, tls,
+	    (now - m->arrival) / 1e6, a, b, c, d, res->status, status,
+	    strbuf_str(&text));
 	strbuf_release(&text);
 }
 
@@ -238,6 +251,9 @@ static int record_one(struct qmgr *q, struct queue_txn *t,
 		log_attempt(res, &m, orig_to(t, &r, orig), status, now,
 		    shown_to(t, &r, &parent));
 	if (res->kind == RES_EXPAND && add_children(t, &r, res, now) < 0)
+		return -1;
+	if (res->xs != NULL && queue_put_transcript(t, r.id, r.idx,
+	    res->xs->data, res->xs->len) == QUEUE_TEMP)
 		return -1;
 	return queue_put_rcpt(t, &r) == QUEUE_TEMP ? -1 : 0;
 }

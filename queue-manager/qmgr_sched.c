@@ -23,11 +23,14 @@
 
 #define SCAN_MAX 10000			/* due entries looked at per run */
 #define IDLE_WAKE (60 * 1000000LL)	/* run at least this often */
-#define JOBS_MAX 256			/* the event loop's poll set */
+#define JOBS_MAX 256			/* local jobs in the poll set */
+#define SATURATED_WAKE (1000000LL)	/* see sched_run */
 
-/* A job being planned: one message, one user. */
+/* A job being planned: one message and one user (local), or one
+   message and one destination (remote). */
 struct plan {
 	uint64_t id;
+	int remote;
 	uid_t uid;
 	gid_t gid;
 	size_t n, cap;
@@ -44,6 +47,9 @@ struct sched {
 	int kicked;
 	struct plan *plans;
 	size_t nplans, plan_cap;
+	size_t nlocal, nremote;		/* plans of each kind */
+	struct rpool *pool;
+	int saturated;			/* a due recipient waits for room */
 };
 
 /* sched_new - a scheduler for q */
@@ -56,6 +62,11 @@ struct sched *sched_new(struct qmgr *q)
 	s->q = q;
 	s->kicked = 1;
 	if ((s->res = resolver_new(q)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	if ((s->pool = rpool_new(q)) == NULL) {
+		resolver_free(&s->res);
 		free(s);
 		return NULL;
 	}
@@ -76,6 +87,7 @@ void sched_free(struct sched **sp)
 	free(s->jobs);
 	free(s->batch.v);
 	free(s->plans);
+	rpool_free(&s->pool);
 	resolver_free(&s->res);
 	free(s);
 	*sp = NULL;
@@ -89,23 +101,46 @@ static int in_flight(const struct sched *s, uint64_t id, uint32_t idx)
 	for (i = 0; i < s->njobs; i++)
 		if (job_covers(s->jobs[i], id, idx))
 			return 1;
-	return 0;
+	return rpool_covers(s->pool, id, idx);
 }
 
-/* plan_for - the plan for (id, uid, gid), new if needed; NULL when no
-   more jobs may start */
+/* remote_room - a remote job to rt's destination may be planned */
+static int remote_room(const struct sched *s, const struct route *rt)
+{
+	const struct config *cfg = s->q->cfg;
+	size_t i, dest = rpool_busy(s->pool, rt->dest);
+
+	if (rpool_busy(s->pool, NULL) + s->nremote >=
+	    (size_t)config_count(cfg, CK_remote_concurrency))
+		return 0;
+	for (i = 0; i < s->nplans; i++)
+		dest += s->plans[i].remote &&
+		    strcmp(s->plans[i].routes[0].dest, rt->dest) == 0;
+	return dest < (size_t)config_count(cfg, CK_destination_concurrency);
+}
+
+/* plan_for - the plan for (id, uid, gid) or (id, destination), new if
+   needed; NULL when no more jobs of that kind may start */
 static struct plan *plan_for(struct sched *s, uint64_t id,
     const struct route *rt, size_t limit)
 {
+	int remote = rt->kind == ROUTE_REMOTE;
 	struct plan *p;
 	size_t i;
 
-	for (i = 0; i < s->nplans; i++)
-		if (s->plans[i].id == id && s->plans[i].uid == rt->uid &&
-		    s->plans[i].gid == rt->gid &&
-		    s->plans[i].n < LOCAL_RCPT_MAX)
-			return &s->plans[i];
-	if (s->njobs + s->nplans >= limit)
+	for (i = 0; i < s->nplans; i++) {
+		p = &s->plans[i];
+		if (p->id != id || p->remote != remote)
+			continue;
+		if (!remote && p->uid == rt->uid && p->gid == rt->gid &&
+		    p->n < LOCAL_RCPT_MAX)
+			return p;
+		if (remote && strcmp(p->routes[0].dest, rt->dest) == 0 &&
+		    strcmp(p->routes[0].domain, rt->domain) == 0 &&
+		    p->n < REMOTE_RCPT_MAX)
+			return p;
+	}
+	if (remote ? !remote_room(s, rt) : s->njobs + s->nlocal >= limit)
 		return NULL;
 	if (s->nplans == s->plan_cap) {
 		size_t cap = s->plan_cap ? s->plan_cap * 2 : 16;
@@ -118,8 +153,13 @@ static struct plan *plan_for(struct sched *s, uint64_t id,
 	p = &s->plans[s->nplans++];
 	memset(p, 0, sizeof(*p));
 	p->id = id;
+	p->remote = remote;
 	p->uid = rt->uid;
 	p->gid = rt->gid;
+	if (remote)
+		s->nremote++;
+	else
+		s->nlocal++;
 	return p;
 }
 
@@ -183,11 +223,16 @@ static int consider(struct sched *s, struct queue_txn *t,
 		return 0;
 	route_init(&rt);
 	resolve(s->res, t, &rc, &rt);
-	if (rt.kind != ROUTE_LOCAL)
+	if (rt.kind != ROUTE_LOCAL && rt.kind != ROUTE_REMOTE)
 		immediate(s, &rc, &rt);
 	else if ((p = plan_for(s, d->id, &rt, limit)) == NULL ||
-	    plan_add(p, d->idx, &rt) < 0)
-		stop = s->njobs + s->nplans >= limit;
+	    plan_add(p, d->idx, &rt) < 0) {
+		s->saturated = 1;
+		/* Stop only when no job of either kind can start. */
+		stop = s->njobs + s->nlocal >= limit &&
+		    rpool_busy(s->pool, NULL) + s->nremote >=
+		    (size_t)config_count(s->q->cfg, CK_remote_concurrency);
+	}
 	route_release(&rt);
 	return stop;
 }
@@ -226,6 +271,13 @@ static void launch(struct sched *s)
 	for (i = 0; i < s->nplans; i++) {
 		struct plan *p = &s->plans[i];
 
+		if (p->remote) {
+			rpool_start(s->pool, p->id, p->idx, p->routes, p->n,
+			    &s->batch);
+			free(p->idx);
+			free(p->routes);
+			continue;
+		}
 		j = job_start(s->q, p->id, p->idx, p->routes, p->n, &s->batch);
 		if (j != NULL && s->njobs == s->cap) {
 			size_t cap = s->cap ? s->cap * 2 : 16;
@@ -242,7 +294,7 @@ static void launch(struct sched *s)
 		free(p->idx);
 		free(p->routes);
 	}
-	s->nplans = 0;
+	s->nplans = s->nlocal = s->nremote = 0;
 }
 
 /* next_wake - the monotonic time of the next due entry (at most a
@@ -272,16 +324,20 @@ void sched_run(struct sched *s, int64_t *next_r)
 	int more = 0;
 
 	s->kicked = 0;
-	if (!s->q->stopping && s->njobs < limit) {
+	s->saturated = 0;
+	if (!s->q->stopping) {
 		resolver_reload(s->res);
 		more = scan(s, timeutil_now(), limit);
 		batch_flush(s->q, &s->batch);
 		launch(s);
 		batch_flush(s->q, &s->batch);
 	}
-	*next_r = more && s->njobs < limit ? timeutil_monotonic() :
-	    next_wake(s);
-	if (s->njobs >= limit || s->q->stopping)
+	*next_r = more && !s->saturated ? timeutil_monotonic() : next_wake(s);
+	/* Recipients left due for want of a worker: a finished job kicks
+	   the scheduler; the wake-up is only a safety net. */
+	if (s->saturated && *next_r < timeutil_monotonic() + SATURATED_WAKE)
+		*next_r = timeutil_monotonic() + SATURATED_WAKE;
+	if (s->q->stopping)
 		*next_r = timeutil_monotonic() + IDLE_WAKE;
 }
 
@@ -295,7 +351,7 @@ size_t sched_pollfds(struct sched *s, struct pollfd *pfd, size_t max)
 		pfd[i].events = POLLIN;
 		pfd[i].revents = 0;
 	}
-	return i;
+	return i + rpool_pollfds(s->pool, pfd + i, max - i);
 }
 
 /* drop - remove job i */
@@ -317,9 +373,15 @@ void sched_ready(struct sched *s, const struct pollfd *pfd, size_t n)
 			continue;
 		for (i = 0; i < s->njobs && job_fd(s->jobs[i]) != pfd[k].fd; i++)
 			;
-		if (i < s->njobs && job_read(s->q, s->jobs[i], &s->batch))
-			drop(s, i);
+		if (i < s->njobs) {
+			if (job_read(s->q, s->jobs[i], &s->batch))
+				drop(s, i);
+		} else {
+			rpool_ready(s->pool, pfd[k].fd, &s->batch);
+			s->kicked = 1;
+		}
 	}
+	rpool_expire(s->pool, now, &s->batch);
 	for (i = 0; i < s->njobs; i++)
 		if (job_expired(s->jobs[i], now)) {
 			job_abort(s->jobs[i], "time limit exceeded", &s->batch);
@@ -331,7 +393,7 @@ void sched_ready(struct sched *s, const struct pollfd *pfd, size_t n)
 /* sched_busy - jobs in flight */
 size_t sched_busy(const struct sched *s)
 {
-	return s->njobs;
+	return s->njobs + rpool_busy(s->pool, NULL);
 }
 
 /* sched_kick - run again soon */
@@ -357,5 +419,6 @@ void sched_reload(struct sched *s)
 	}
 	resolver_free(&s->res);
 	s->res = r;
+	rpool_retire(s->pool);
 	s->kicked = 1;
 }

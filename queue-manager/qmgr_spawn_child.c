@@ -132,13 +132,16 @@ static void child_fds(int sock, int errfd, int progfd)
 		child_fail(errfd, "close descriptors: %s", strerror(errno));
 }
 
-/* child_ids - chroot, groups, gid, uid, in that order, for good */
+/* child_ids - groups, gid, uid, in that order, for good. A worker that
+   chroots (the remote workers) keeps root to do it itself, after it has
+   read what it needs: it only loses its supplementary groups here. */
 static void child_ids(const struct spawn_req *rq, int errfd)
 {
-	if (rq->chroot_dir != NULL &&
-	    (chroot(rq->chroot_dir) < 0 || chdir("/") < 0))
-		child_fail(errfd, "chroot %s: %s", rq->chroot_dir,
-		    strerror(errno));
+	if (rq->chroot_dir != NULL) {
+		if (setgroups(0, NULL) < 0)
+			child_fail(errfd, "setgroups: %s", strerror(errno));
+		return;
+	}
 	if (setgroups((size_t)rq->ngroups, rq->groups) < 0)
 		child_fail(errfd, "setgroups(%s): %s",
 		    rq->user ? rq->user : "none", strerror(errno));
@@ -161,14 +164,28 @@ spawn_child_run(const struct spawner *s, const struct spawn_req *rq, int sock,
 	static char path_env[] = "PATH=/usr/bin:/bin";
 	static char opt_c[] = "-c";
 	char conf_env[sizeof("POSTERN_CONFIG=") + PATH_MAX];
+	static char opt_C[] = "-C", opt_U[] = "-U", opt_G[] = "-G";
+	char uid_s[24], gid_s[24];
 	char *argv[] = { (char *)rq->name, opt_c, (char *)s->config_dir,
-	    NULL };
+	    NULL, NULL, NULL, NULL, NULL, NULL, NULL };
 	char *envp[] = { path_env, conf_env, NULL };
 	const struct rlimit nocore = { 0, 0 };
 	sigset_t none;
 
 	(void)snprintf(conf_env, sizeof(conf_env), "POSTERN_CONFIG=%s",
 	    s->config_dir);
+	if (s->root && rq->chroot_dir != NULL) {
+		(void)snprintf(uid_s, sizeof(uid_s), "%lu",
+		    (unsigned long)rq->uid);
+		(void)snprintf(gid_s, sizeof(gid_s), "%lu",
+		    (unsigned long)rq->gid);
+		argv[3] = opt_C;
+		argv[4] = (char *)rq->chroot_dir;
+		argv[5] = opt_U;
+		argv[6] = uid_s;
+		argv[7] = opt_G;
+		argv[8] = gid_s;
+	}
 	child_fds(sock, errfd, rq->progfd);
 	spawn_child_signals_default();
 	sigemptyset(&none);

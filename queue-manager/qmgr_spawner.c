@@ -35,10 +35,15 @@
  *
  * Because the descriptor is executed, workers must be binaries (a "#!"
  * script cannot run from a close-on-exec descriptor: ENOENT), and a
- * chrooted worker needs its dynamic loader and libraries inside the
- * chroot, or a static link (exec happens after chroot). Without root
- * there is no chroot and no change of ids: the request's chroot is
- * ignored, its uid and gid must be our own.
+ * chroot cannot be entered before exec (the worker's dynamic loader and
+ * libraries, its CA bundle and resolver configuration are outside it).
+ * So a request with a chroot, allowed for the remote worker only, is
+ * run differently: the child keeps root, loses its supplementary groups,
+ * and the worker gets "-C DIR -U UID -G GID"; it reads what it needs,
+ * then chroots and drops to UID/GID itself before it reads any input
+ * (remote-delivery/remote_main.c). Without root there is no chroot and
+ * no change of ids: the request's chroot is ignored, its uid and gid
+ * must be our own.
  *
  * The queue manager's side (spawner_request) trusts the spawner, which
  * is root, but still checks each reply against the protocol. It waits
@@ -197,6 +202,11 @@ static int req_validate(const struct spawner *s, const struct spawn_req *rq,
 	if (rq->chroot_dir != NULL && rq->chroot_dir[0] != '/')
 		return spawn_err(err, errlen, "chroot %s is not an absolute "
 		    "path", rq->chroot_dir);
+	/* A chrooting worker starts as root and confines itself: only the
+	   remote worker, which does so before it reads any input, may. */
+	if (rq->chroot_dir != NULL && strcmp(rq->worker, "remote") != 0)
+		return spawn_err(err, errlen, "chroot refused for the %s "
+		    "worker", rq->worker);
 	if (rq->home != NULL && rq->home[0] != '/')
 		return spawn_err(err, errlen, "home %s is not an absolute "
 		    "path", rq->home);

@@ -676,21 +676,39 @@ END_TEST
    dynamic loader, so exec fails there: after chdir worked inside it. */
 START_TEST(test_chroot)
 {
-	char jail[PATH_MAX + 16], sub[PATH_MAX + 32], want[PATH_MAX + 64];
+	char jail[PATH_MAX + 16], path[PATH_MAX + 32], line[PATH_MAX + 64];
+	char err[ERR_LEN] = "", *rep;
+	pid_t pid;
+	int sock, rc;
 
 	if (needs_root())
 		return;
 	start();
 	xfmt(jail, sizeof(jail), "%s/jail", tdir);
-	xfmt(sub, sizeof(sub), "%s/sub", jail);
-	ck_assert_int_eq(mkdir(jail, 0755), 0);
-	ck_assert_int_eq(mkdir(sub, 0755), 0);
-	xfmt(want, sizeof(want), "exec %s/postern-local:", libexec);
-	refused("local", 65534, 65534, NULL, jail, "/sub", want);
-	refused("local", 65534, 65534, NULL, jail, sub, "chdir ");
-	xfmt(want, sizeof(want), "chroot %s/none: No such file", tdir);
-	xfmt(sub, sizeof(sub), "%s/none", tdir);
-	refused("local", 65534, 65534, NULL, sub, NULL, want);
+	ck_assert_int_eq(mkdir(jail, 0555), 0);
+	/* Only the remote worker may chroot: it starts as root and
+	   confines itself, which a local worker must never do. */
+	refused("local", 65534, 65534, NULL, jail, NULL,
+	    "chroot refused for the local worker");
+	refused("remote", 65534, 65534, NULL, "jail", NULL,
+	    "is not an absolute path");
+	xfmt(path, sizeof(path), "%s/postern-remote", libexec);
+	copy_file(self_exe, path, 0755);
+	rc = spawner_request(sfd, "remote", 65534, 65534, NULL, jail, NULL,
+	    &sock, &pid, err, sizeof(err));
+	ck_assert_msg(rc == 0, "spawn failed: %s", err);
+	rep = read_report(sock);
+	assert_line(rep, "uid=0 0 0");
+	assert_line(rep, "groups=");
+	assert_line(rep, "argc=9");
+	assert_line(rep, "argv=postern-remote");
+	assert_line(rep, "argv=-C");
+	xfmt(line, sizeof(line), "argv=%s", jail);
+	assert_line(rep, line);
+	assert_line(rep, "argv=-U");
+	assert_line(rep, "argv=-G");
+	ck_assert_int_eq(count_lines(rep, "argv=65534"), 2);
+	close(sock);
 }
 END_TEST
 

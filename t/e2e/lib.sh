@@ -37,8 +37,10 @@ ensure_users() {
 	[ "$(id -u)" = 0 ] || return 0
 	getent group postern-drop >/dev/null || groupadd --system postern-drop
 	getent group postern-admin >/dev/null || groupadd --system postern-admin
-	getent passwd postern >/dev/null || useradd --system --user-group \
-	    --home-dir /nonexistent --shell /usr/sbin/nologin postern
+	for u in postern postern-remote postern-bounce; do
+		getent passwd $u >/dev/null || useradd --system --user-group \
+		    --home-dir /nonexistent --shell /usr/sbin/nologin $u
+	done
 	for u in pt-alice pt-bob; do
 		getent passwd $u >/dev/null || useradd --create-home \
 		    --shell /bin/sh $u
@@ -61,7 +63,15 @@ mail_spool_directory = $T/spool
 CONF
 	mkdir -p "$T/spool"
 	chmod 1777 "$T/spool"
-	for line in "$@"; do echo "$line" >>"$T/etc/postern.conf"; done
+	relay="relayhost = [127.0.0.1]:9"
+	for line in "$@"; do
+		echo "$line" >>"$T/etc/postern.conf"
+		case $line in relayhost*) relay="" ;; esac
+	done
+	# Mail for other domains never leaves the machine by accident: unless
+	# a test names its own relayhost, it goes to a closed loopback port
+	# and stays deferred. Remote tests set "relayhost =" to use DNS.
+	[ -n "$relay" ] && echo "$relay" >>"$T/etc/postern.conf"
 	ensure_users
 }
 
