@@ -18,6 +18,7 @@ struct ctl {
 	struct queue *queue;
 	int json;
 	int content;
+	int transcript;		/* show --transcript */
 };
 
 /* posternctl_queue.c */

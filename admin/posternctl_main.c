@@ -2,7 +2,7 @@
  * posternctl - inspect and administer the postern queue.
  *
  *   posternctl [-c DIR] queue [--json]
- *   posternctl [-c DIR] show ID [--json] [--content]
+ *   posternctl [-c DIR] show ID [--json] [--content] [--transcript]
  *   posternctl [-c DIR] mailq
  *
  * Exit codes: 0 done, 64 usage, 67 no such message, 70 a damaged record,
@@ -28,7 +28,8 @@
 static void __attribute__((noreturn)) usage(void)
 {
 	fprintf(stderr, "usage: posternctl [-c DIR] queue [--json]\n"
-	    "       posternctl [-c DIR] show ID [--json] [--content]\n"
+	    "       posternctl [-c DIR] show ID [--json] [--content] "
+	    "[--transcript]\n"
 	    "       posternctl [-c DIR] mailq\n");
 	exit(EX_USAGE);
 }
@@ -69,6 +70,8 @@ static void options(struct ctl *c, int argc, char **argv, int *ipos)
 			c->json = 1;
 		else if (strcmp(argv[i], "--content") == 0)
 			c->content = 1;
+		else if (strcmp(argv[i], "--transcript") == 0)
+			c->transcript = 1;
 		else if (argv[i][0] == '-' || ipos == NULL || *ipos >= 0)
 			usage();
 		else
@@ -78,7 +81,7 @@ static void options(struct ctl *c, int argc, char **argv, int *ipos)
 
 int main(int argc, char **argv)
 {
-	struct ctl c = { NULL, NULL, 0, 0 };
+	struct ctl c = { NULL, NULL, 0, 0, 0 };
 	const char *dir = NULL, *why;
 	char err[512];
 	int ch, idpos = -1;

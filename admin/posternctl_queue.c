@@ -64,9 +64,12 @@ static void json_time(struct strbuf *out, const char *key, int64_t us)
 	json_opt(out, key, buf);
 }
 
-/* json_rcpt - one recipient object */
-static void json_rcpt(struct strbuf *out, const struct queue_rcpt *r)
+/* json_rcpt - one recipient object; with t, its last transcript too */
+static void json_rcpt(struct strbuf *out, const struct queue_rcpt *r,
+    struct queue_txn *t)
 {
+	struct strbuf xs = STRBUF_INIT(QUEUE_TRANSCRIPT_MAX + 1);
+
 	int waiting = r->state == QS_PENDING || r->state == QS_DEFERRED;
 
 	strbuf_appendc(out, '{');
@@ -87,10 +90,17 @@ static void json_rcpt(struct strbuf *out, const struct queue_rcpt *r)
 	json_opt(out, "diagnostic", r->diag);
 	strbuf_appendc(out, ',');
 	json_opt(out, "relay", r->relay);
+	if (t != NULL && queue_get_transcript(t, r->id, r->idx, &xs) ==
+	    QUEUE_OK) {
+		strbuf_appendc(out, ',');
+		json_key_string(out, "transcript", strbuf_str(&xs));
+	}
+	strbuf_release(&xs);
 	strbuf_appendc(out, '}');
 }
 
-/* ctl_json_msg - one message object with its recipients, one line */
+/* ctl_json_msg - one message object with its recipients, one line; ctx
+   not NULL: with each recipient's last transcript */
 int ctl_json_msg(struct strbuf *out, struct queue_txn *t,
     const struct queue_msg *m, void *ctx)
 {
@@ -98,7 +108,6 @@ int ctl_json_msg(struct strbuf *out, struct queue_txn *t,
 	struct queue_rcpt r;
 	uint32_t i;
 
-	(void)ctx;
 	queue_id_format(m->id, id);
 	strbuf_appendc(out, '{');
 	json_key_string(out, "id", id);
@@ -121,7 +130,7 @@ int ctl_json_msg(struct strbuf *out, struct queue_txn *t,
 			return -1;
 		if (i > 0)
 			strbuf_appendc(out, ',');
-		json_rcpt(out, &r);
+		json_rcpt(out, &r, ctx != NULL ? t : NULL);
 	}
 	return strbuf_appends(out, "]}\n");
 }

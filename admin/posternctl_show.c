@@ -59,9 +59,30 @@ static void text_rcpt(struct strbuf *out, const struct queue_rcpt *r)
 	}
 }
 
+/* text_transcript - the recipient's last transcript, indented */
+static void text_transcript(struct strbuf *out, struct queue_txn *t,
+    const struct queue_rcpt *r)
+{
+	struct strbuf xs = STRBUF_INIT(QUEUE_TRANSCRIPT_MAX + 1);
+	const char *p, *nl;
+
+	if (queue_get_transcript(t, r->id, r->idx, &xs) == QUEUE_OK &&
+	    xs.len > 0) {
+		strbuf_appends(out, "    transcript of the last attempt:\n");
+		for (p = xs.s; *p; p = nl ? nl + 1 : p + strlen(p)) {
+			nl = strchr(p, '\n');
+			strbuf_appends(out, "      ");
+			strbuf_append_printable(out, p, nl ? (size_t)(nl - p) :
+			    strlen(p), 1);
+			strbuf_appendc(out, '\n');
+		}
+	}
+	strbuf_release(&xs);
+}
+
 /* text_show - the whole human view of one message */
 static int text_show(struct strbuf *out, struct queue_txn *t,
-    const struct queue_msg *m)
+    const struct queue_msg *m, int transcript)
 {
 	char id[QUEUE_ID_TEXT + 1], when[TIMEUTIL_BUF];
 	struct queue_rcpt r;
@@ -82,6 +103,8 @@ static int text_show(struct strbuf *out, struct queue_txn *t,
 		if (queue_get_rcpt(t, m->id, i, &r) != QUEUE_OK)
 			return -1;
 		text_rcpt(out, &r);
+		if (transcript)
+			text_transcript(out, t, &r);
 	}
 	return 0;
 }
@@ -104,8 +127,9 @@ int ctl_show(struct ctl *c, const char *text)
 	if (st == QUEUE_OK && c->content)
 		st = queue_content_write(t, id, STDOUT_FILENO);
 	else if (st == QUEUE_OK)
-		st = (c->json ? ctl_json_msg(&out, t, &m, NULL) :
-		    text_show(&out, t, &m)) < 0 ? QUEUE_CORRUPT : QUEUE_OK;
+		st = (c->json ? ctl_json_msg(&out, t, &m, c->transcript ? c :
+		    NULL) : text_show(&out, t, &m, c->transcript)) < 0 ?
+		    QUEUE_CORRUPT : QUEUE_OK;
 	queue_abort(&t);
 	if (st != QUEUE_OK)
 		die_perm(EX_SOFTWARE, "cannot read message %s: %s", text,

@@ -48,6 +48,9 @@
 #   start_smtp_sink NAME=HOST:PORT [smtp-sink options...]
 #       Postfix's /usr/sbin/smtp-sink (see its comment below), dumping
 #       into $T/smtp-sink-NAME/. SMTP_SINK_PID.
+#   free_port
+#       a TCP port free now: servers on several addresses that stand for
+#       the MX hosts of one test share it, since smtp_port is one number
 #   port_of NAME, host_of NAME
 #       the port / address of a listener of any of the servers above
 #   sink_records [NAME]        the smtpsink .json records (paths, in the
@@ -143,6 +146,11 @@ _rn_add_ports() {
 	awk '$1 == "ready" { print $2, $3, $4 }' "$1" >>"$T/ports"
 }
 
+# free_port - a TCP port free on 127.0.0.1 now, for servers on several
+# loopback addresses that must share one port (smtp_port is one number)
+free_port() {
+	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 port_of() { awk -v n="$1" '$1 == n { print $3; exit }' "$T/ports" 2>/dev/null; }
 host_of() { awk -v n="$1" '$1 == n { print $2; exit }' "$T/ports" 2>/dev/null; }
 
