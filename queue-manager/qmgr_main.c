@@ -134,9 +134,14 @@ static void remote_ids(struct qmgr *q, const struct ids *ids)
 		    "stays deferred", config_str(q->cfg, CK_remote_user), why);
 		q->remote_uid = 0;
 	}
-	if (mkdir(dir, 0555) < 0 && errno != EEXIST)
+	if (mkdir(dir, 0555) == 0) {
+		if (chmod(dir, 0555) < 0)	/* past the umask */
+			die_perm(EX_CANTCREAT, "cannot chmod %s: %s", dir,
+			    strerror(errno));
+	} else if (errno != EEXIST) {
 		die_perm(EX_CANTCREAT, "cannot create %s: %s", dir,
 		    strerror(errno));
+	}
 	if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != 0 ||
 	    (st.st_mode & 022))
 		die_perm(EX_CONFIG, "remote_chroot %s must be a directory owned "
