@@ -110,6 +110,26 @@ want_log() {
 first_status() {
 	logline "$1" | head -n 1 | sed -n 's/.*, status=\([a-z]*\).*/\1/p'
 }
+# qid ADDR - the queue id of the message to ADDR, from the log
+qid() { logline "$1" | head -n 1 | sed 's/.*: \([0-9A-Z]*\): to=<.*/\1/'; }
+# transcript_has ADDR TEXT... - the recipient is deferred and the
+# transcript of its last attempt has each TEXT
+transcript_has() {
+	_a=$1; shift
+	ctl show "$(qid "$_a")" --json --transcript >"$T/show.json" ||
+	    fail "ctl show for $_a"
+	"$PY" - "$T/show.json" "$_a" "$@" <<'PY' || fail "transcript of $_a"
+import json, sys
+m = json.load(open(sys.argv[1]))
+r = [x for x in m["recipients"] if x["address"] == sys.argv[2]]
+if len(r) != 1 or r[0]["state"] != "deferred":
+    sys.exit(f"want one deferred recipient {sys.argv[2]}: {m}")
+xs = r[0].get("transcript") or ""
+for want in sys.argv[3:]:
+    if want not in xs:
+        sys.exit(f"{want!r} is not in the transcript:\n{xs}")
+PY
+}
 # pyrec WHAT - a Python check on stdin, with FD and helpers
 pyrec() { FD=$FD PYTHONPATH=$T "$PY" - || fail "$1"; }
 cat >"$T/rec.py" <<'PYEOF'
@@ -169,6 +189,8 @@ say "554 greeting: deferred with the server's words"
 want_log a@d554.test 'status=deferred' "554 greeting"
 logline a@d554.test | head -n 1 | grep -qE 'relay=mx\.d554\.test\[127\.0\.0\.80\]:'"$P"', .*dsn=4\.7\.1, status=deferred \(host mx\.d554\.test\[127\.0\.0\.80\]:'"$P"' refused to talk to me: 554 5\.7\.1 no service here, go away\)' ||
     fail "554 greeting: $(logline a@d554.test)"
+transcript_has a@d554.test "connecting to mx.d554.test[127.0.0.80]:$P" \
+    "<<< 554 5.7.1 no service here, go away"
 
 say "421 greeting on the first MX: delivered through the second"
 want_log a@d421.test 'status=sent' "421 greeting"
@@ -226,6 +248,8 @@ say "no greeting: deferred after smtp_greeting_timeout with 'timed out'"
 want_log a@dstall.test 'status=deferred' "stall"
 logline a@dstall.test | head -n 1 | grep -q "relay=mx\.dstall\.test\[127\.0\.0\.86\]:$P, .*status=deferred (.*timed out" ||
     fail "stall: $(logline a@dstall.test)"
+transcript_has a@dstall.test "connecting to mx.dstall.test[127.0.0.86]:$P" \
+    "timed out"
 pyrec "stall records" <<'PY'
 from rec import *
 r = ended("stall", 1)[-1]
