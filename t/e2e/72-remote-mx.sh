@@ -245,24 +245,6 @@ expect_line lb@loopbetter.test sent 2.0.0 "mx.loopbetter.test[127.0.0.54]:$P"
 expect_line lw@loopworse.test bounced 5.4.6 none
 expect_conns lworse 0 "MX 20 of loopworse.test, worse than this host"
 
-say "this host and another at the same preference: both dropped (5.4.6)"
-i=1
-while [ $i -le 10 ]; do send le$i@loopequal.test; i=$((i + 1)); done
-bad=""
-i=1
-while [ $i -le 10 ]; do
-	wait_eval "logof le$i@loopequal.test | grep -qE 'status=(sent|bounced|deferred) '" ||
-	    fail "no result for le$i@loopequal.test"
-	logof le$i@loopequal.test | grep -q 'dsn=5\.4\.6, status=bounced ' ||
-	    bad="$bad
-$(logof le$i@loopequal.test)"
-	i=$((i + 1))
-done
-[ -z "$bad" ] || fail "MX 10 test.example + MX 10 mx.loopequal.test: \
-$(conns lequal) of 10 messages went to the other MX 10 host, which RFC \
-5321 section 5.1 says to discard with this host's preference:$bad"
-expect_conns lequal 0 "the MX at this host's preference"
-
 # ------------------------------------------------------------ routes
 
 say "routes_file: [address]:port, no DNS lookup"
@@ -327,6 +309,32 @@ grep -q 'servfail.test MX -> SERVFAIL' "$T/fakedns.log" ||
     fail "dnsfake was not asked: $(cat "$T/fakedns.log")"
 logof sf@servfail.test | grep -q 'status=bounced' &&
     fail "SERVFAIL bounced: $(logof sf@servfail.test)"
+stop_qmgr
+
+# Last, as it is known to fail: RFC 5321 section 5.1 discards every MX
+# at this host's preference or worse, so the other MX 10 host must never
+# be used, whatever the shuffle of equal preferences puts first.
+sed -i "s/^dns_servers =.*/dns_servers = $DNS_IP:$dnsmasq_port/" \
+    "$T/etc/postern.conf"
+start_qmgr
+say "this host and another at the same preference: both dropped (5.4.6)"
+i=1
+while [ $i -le 10 ]; do send le$i@loopequal.test; i=$((i + 1)); done
+bad=""
+i=1
+while [ $i -le 10 ]; do
+	wait_eval "logof le$i@loopequal.test | grep -qE 'status=(sent|bounced|deferred) '" ||
+	    fail "no result for le$i@loopequal.test"
+	logof le$i@loopequal.test | grep -q 'dsn=5\.4\.6, status=bounced ' ||
+	    bad="$bad
+$(logof le$i@loopequal.test)"
+	i=$((i + 1))
+done
+[ -z "$bad" ] || fail "MX 10 test.example + MX 10 mx.loopequal.test: \
+$(conns lequal) of 10 messages went to the other MX 10 host, which RFC \
+5321 section 5.1 says to discard with this host's preference:$bad"
+expect_conns lequal 0 "the MX at this host's preference"
+
 stop_qmgr
 
 for d in "$T"/sink-* "$T"/fault-*; do
