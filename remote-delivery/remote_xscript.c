@@ -120,10 +120,20 @@ void xs_lines(struct xscript *x, const char *prefix, const char *text,
 
 void xs_finish(const struct xscript *x, struct strbuf *out)
 {
+	const char *t = x->tail.s ? x->tail.s : "", *nl;
+	size_t skip = 0;
+
+	/* The tail buffer may hold up to twice XS_TAIL: keep its last
+	   XS_TAIL bytes, from a line start. */
+	if (x->tail.len > XS_TAIL) {
+		skip = x->tail.len - XS_TAIL;
+		nl = memchr(t + skip, '\n', x->tail.len - skip);
+		skip = nl ? (size_t)(nl - t) + 1 : x->tail.len;
+	}
 	strbuf_reset(out);
 	strbuf_append(out, x->head.s ? x->head.s : "", x->head.len);
-	if (x->cut > 0)
+	if (x->cut + skip > 0)
 		strbuf_appendf(out, "[... %llu bytes of transcript left out "
-		    "...]\n", (unsigned long long)x->cut);
-	strbuf_append(out, x->tail.s ? x->tail.s : "", x->tail.len);
+		    "...]\n", (unsigned long long)(x->cut + skip));
+	strbuf_append(out, t + skip, x->tail.len - skip);
 }
