@@ -477,6 +477,15 @@ static const char *take_result(struct rworker *w, const struct ipc_msg *m,
 	return why;
 }
 
+/* closed_notice - a CLOSED record ("v", "session=closed", nothing
+   else) */
+static int closed_notice(const struct ipc_msg *m)
+{
+	return m->attrs.n == 2 && strcmp(m->attrs.v[0].name, "v") == 0 &&
+	    strcmp(m->attrs.v[1].name, "session") == 0 &&
+	    strcmp(m->attrs.v[1].value, "closed") == 0 && m->fd < 0;
+}
+
 /* worker_read - one readable worker; 0 keep it, -1 drop it */
 static int worker_read(struct rpool *p, struct rworker *w, struct batch *b)
 {
@@ -490,7 +499,10 @@ static int worker_read(struct rpool *p, struct rworker *w, struct batch *b)
 	if (got < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	while ((r = ipc_reader_next(&w->rd, &m, &why)) == 1) {
-		if (w->busy) {
+		if (w->busy && closed_notice(&m)) {
+			/* Sent as the job crossed it: the worker opens a new
+			   session for the job; the result follows. */
+		} else if (w->busy) {
 			if ((why = take_result(w, &m, b)) == NULL) {
 				w->busy = 0;
 				free(w->idx);
@@ -503,9 +515,7 @@ static int worker_read(struct rpool *p, struct rworker *w, struct batch *b)
 				    (long)w->pid, why);
 			}
 		} else {
-			const struct attr *s = attr_find(&m.attrs, "session");
-
-			if (s == NULL || strcmp(s->value, "closed") != 0)
+			if (!closed_notice(&m))
 				why = "a record outside a job";
 			w->session = 0;
 		}

@@ -337,7 +337,11 @@ expect(b"".join(l[1:] if l.startswith(b".") else l for l in wire) ==
 lens = sorted({len(l) for l in wire}, reverse=True)
 expect(999 in lens and 998 in lens, f"long: no 998/999-octet wire lines: "
        f"{lens[:5]}")
-expect(r["violations"] == [], f"long: smtpfault saw {r['violations']}")
+# smtpfault counts the stuffing dot towards its 1000-octet limit; RFC
+# 5321 section 4.5.3.1.6 does not, and the loop above checked the lines
+# longer than 998 octets are exactly the stuffed ones
+v = [x for x in r["violations"] if x != "DATA line longer than 1000 octets"]
+expect(v == [], f"long: smtpfault saw {r['violations']}")
 expect(r["mail_from"] == "s4@test.example", f"long: {r['mail_from']}")
 expect([x["address"] for x in r["rcpts"]] == ["long@wire.test"], r["rcpts"])
 PY
