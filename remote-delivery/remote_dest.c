@@ -133,7 +133,7 @@ static void by_mx(struct dns *dns, const struct config *cfg, const char *host,
     struct strbuf *log)
 {
 	struct dns_mx mx[DNS_MX_LIMIT];
-	size_t n = 0, i;
+	size_t n = 0, i, before[DNS_MX_LIMIT];
 	int st = dns_mx(dns, host, mx, DNS_MX_LIMIT, &n, log), temp = 0;
 	const char *me = config_str(cfg, CK_myhostname);
 
@@ -164,10 +164,20 @@ static void by_mx(struct dns *dns, const struct config *cfg, const char *host,
 		return set(dl, DEST_PERM, "5.4.4", "the domain %s has MX "
 		    "records but none names a usable host", host);
 	for (i = 0; i < n && dl->n < DEST_MAX; i++) {
-		if (strcasecmp(mx[i].host, me) == 0)
+		before[i] = dl->n;
+		if (strcasecmp(mx[i].host, me) == 0) {
+			/* RFC 5321 5.1: this host's preference and every worse
+			   one are discarded, shuffled equals included. */
+			while (i > 0 && mx[i - 1].pref == mx[i].pref)
+				i--;
+			dl->n = before[i];
+			xs_note(xs, "MX host %s is this host: only MX hosts "
+			    "with a lower preference than %u are tried", me,
+			    mx[i].pref);
 			return set(dl, dl->n ? DEST_OK : DEST_PERM, "5.4.6",
 			    "mail for %s loops back to myself (MX host %s is "
 			    "this host)", host, me);
+		}
 		if (add_host(dns, mx[i].host, port, dl, xs, log) == DNS_TEMP)
 			temp = 1;
 	}

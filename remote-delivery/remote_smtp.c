@@ -190,6 +190,8 @@ static int ehlo(struct remote *r, struct smtp_reply *rp, struct lastfail *lf)
 			return 0;
 		}
 	}
+	if (rp->code == 421)
+		c->broken = 1;
 	words(rp, w, sizeof(w));
 	defer_status(rp, st, sizeof(st));
 	fail_last(lf, st, c, "host %s refused to talk to me: %s (in reply to "
@@ -332,6 +334,9 @@ static int session(struct remote *r, const struct target *tg,
 		goto out;
 	}
 	if (rp.code != 220) {
+		/* 421: the server closes; no QUIT to a closed door */
+		if (rp.code == 421)
+			c->broken = 1;
 		words(&rp, w, sizeof(w));
 		defer_status(&rp, st, sizeof(st));
 		fail_last(lf, st, c, "host %s refused to talk to me: %s",

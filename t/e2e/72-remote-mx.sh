@@ -89,14 +89,15 @@ else:
 
 # where ADDR - the sink listeners that received a message for ADDR
 where() {
-	for _f in $(sink_records); do
-		"$PY" -c '
+	sink_records | "$PY" -c '
 import json, sys
-r = json.load(open(sys.argv[1]))
-if sys.argv[2] in r["rcpt_tos"]:
-    print(r["listener"])
-' "$_f" "$1"
-	done | sort | tr '\n' ' ' | sed 's/ $//'
+got = []
+for path in sys.stdin.read().split():
+    r = json.load(open(path))
+    if sys.argv[1] in r["rcpt_tos"]:
+        got.append(r["listener"])
+print(" ".join(sorted(got)))
+' "$1"
 }
 
 # conns NAME - TCP connections the sink or fault listener NAME accepted

@@ -60,6 +60,7 @@ cat >"$T/zone.json" <<'JSON'
  "tls.test": {"MX": [[10, "mx.plain.test"]]},
  "mx.plain.test": {"A": ["127.0.0.61"]},
  "broken.test": {"MX": [[10, "mx.broken.test"]]},
+ "brokenverify.test": {"MX": [[10, "mx.broken.test"]]},
  "mx.broken.test": {"A": ["127.0.0.62"]},
  "selfsigned.test": {"MX": [[10, "mx.selfsigned.test"]]},
  "untrusted.test": {"MX": [[10, "mx.selfsigned.test"]]},
@@ -98,10 +99,12 @@ cat >"$T/fault.json" <<'JSON'
                "ehlo_after_tls": ["PIPELINING", "8BITMIME",
                                   "ENHANCEDSTATUSCODES", "AUTH PLAIN LOGIN"]},
    "authnotls": {"ehlo": ["PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES",
-                          "AUTH PLAIN LOGIN"]}}}
+                          "AUTH PLAIN LOGIN"]},
+   "authlogin": {"ehlo": ["PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES",
+                          "STARTTLS", "AUTH LOGIN"]}}}
 JSON
 start_fault "$T/fault.json" broken=127.0.0.62:$P auth=127.0.0.68:$P \
-    authbad=127.0.0.69:$P authnotls=127.0.0.70:$P \
+    authbad=127.0.0.69:$P authnotls=127.0.0.70:$P authlogin=127.0.0.71:$P \
     --tls-cert "$CA/relay.pem" --tls-key "$CA/relay.key"
 export FAULT_DIR
 
@@ -323,10 +326,12 @@ start_qmgr
 send verify f@verify.test z3@refuse.test
 send wrongname g@wrongname.test
 send untrusted h@untrusted.test
+send brokenverify l@brokenverify.test
 final f@verify.test sent
 final z3@refuse.test deferred
 final g@wrongname.test deferred
 final h@untrusted.test deferred
+final l@brokenverify.test deferred
 
 say "verify: a certificate for the MX name from the CA: delivered over TLS"
 py "verify, valid" <<'PY'
@@ -371,6 +376,26 @@ expect(len(glob.glob(f"{T}/sink-*/[0-9]*.json")) == 4,
 PY
 [ "$(sink_count wrongname)" = 0 ] || fail "wrongname got $(sink_count wrongname)"
 [ "$(sink_count selfsigned)" = 1 ] || fail "selfsigned got $(sink_count selfsigned)"
+
+say "verify: a broken handshake is not retried in plaintext"
+py "verify, broken handshake" <<'PY'
+from common import *
+r = fault("broken", 3, 0)
+expect(fault_conns("broken") == 3,
+       f"connections to broken: {fault_conns('broken')} (2 in phase 1)")
+expect(r["mail_from"] is None and
+       not any(c.upper().startswith("MAIL") for c in r["commands"]),
+       r["commands"])
+expect(len(fault_records("broken")) == 3, fault_records("broken"))
+line = logline("l@brokenverify.test")
+expect(f"relay=mx.broken.test[127.0.0.62]:{P}, " in line and
+       "dsn=4.7.5, status=deferred (TLS handshake with mx.broken.test" in line,
+       line)
+x = rcpt("l@brokenverify.test")["transcript"]
+expect("connecting again without TLS" not in x and
+       len(re.findall(r"connecting to mx\.broken\.test", x)) == 1,
+       f"transcript:\n{x}")
+PY
 stop_qmgr
 
 say "phase 3: AUTH to relayhost [127.0.0.68]:$P over TLS (level may)"
@@ -378,24 +403,30 @@ sed -i -e 's/^smtp_tls_security_level = .*/smtp_tls_security_level = may/' \
     -e "s/^relayhost =.*/relayhost = [127.0.0.68]:$P/" "$T/etc/postern.conf"
 printf '%s\n' "refuse.test [127.0.0.67]:$P" \
     "authbad.test [127.0.0.69]:$P" "authnotls.test [127.0.0.70]:$P" \
-    >"$T/etc/routes"
+    "authlogin.test [127.0.0.71]:$P" >"$T/etc/routes"
 printf '%s\n' "[127.0.0.68]:$P u:secret" "[127.0.0.69]:$P u:wrongpw" \
-    "[127.0.0.70]:$P u:secret" >"$T/etc/smtp_auth"
+    "[127.0.0.70]:$P u:secret" "[127.0.0.71]:$P u:secret" \
+    >"$T/etc/smtp_auth"
 chmod 600 "$T/etc/smtp_auth"
 start_qmgr
 send relay i@relay.test z4@refuse.test
 send authbad j@authbad.test
 send authnotls k@authnotls.test
+send authlogin m@authlogin.test z5@refuse.test
 final i@relay.test sent
 final z4@refuse.test deferred
 final j@authbad.test deferred
 final k@authnotls.test deferred
+final m@authlogin.test sent
+final z5@refuse.test deferred
 
 say "AUTH: delivered, AUTH PLAIN after STARTTLS, the secret never shown"
 py "AUTH" <<'PY'
 from common import *
 r = fault("auth", 1, 1)
 expect(r["tls"] and r["complete"], r)
+# a literal address is not a host name: no SNI (RFC 6066 section 3)
+expect(r["tls_sni"] is None, f"SNI {r['tls_sni']!r}")
 expect(r["auth"] and r["auth"]["mechanism"] == "PLAIN" and
        r["auth"]["user"] == "u" and r["auth"]["password"] == "secret" and
        r["auth"]["reply"].startswith("235"), r["auth"])
@@ -452,5 +483,27 @@ expect("dsn=4.7.0, status=deferred (" in line and
 x = rcpt("k@authnotls.test")["transcript"]
 expect(not re.search(r">>> AUTH", x), f"transcript:\n{x}")
 PY
+
+say "AUTH LOGIN when PLAIN is not offered: user and password hidden"
+py "AUTH LOGIN" <<'PY'
+from common import *
+r = fault("authlogin", 1, 1)
+expect(r["tls"] and r["complete"], r)
+expect(r["auth"] and r["auth"]["mechanism"] == "LOGIN" and
+       r["auth"]["user"] == "u" and r["auth"]["password"] == "secret" and
+       r["auth"]["reply"].startswith("235"), r["auth"])
+expect("dsn=2.0.0, status=sent" in logline("m@authlogin.test"),
+       logline("m@authlogin.test"))
+x = rcpt("m@authlogin.test")["transcript"]
+expect(re.search(r">>> AUTH LOGIN\n.*<<< 334 VXNlcm5hbWU6\n.*>>> \*\*\*\n"
+                 r".*<<< 334 UGFzc3dvcmQ6\n.*>>> \*\*\*\n.*<<< 235 ", x),
+       f"transcript:\n{x}")
+for bad in ("secret", base64.b64encode(b"secret").decode(),
+            base64.b64encode(b"u").decode()):
+    expect(bad not in x, f"'{bad}' in the transcript:\n{x}")
+PY
 stop_qmgr
+for f in "$T"/sink-*/log "$T"/fault-*/log; do
+	grep -q Traceback "$f" && fail "$f: $(cat "$f")"
+done
 echo ok

@@ -357,6 +357,12 @@ logline b@dgood.test | head -n 1 | grep -q "relay=mx\.dgood\.test\[127\.0\.0\.97
     fail "after the faults: $(logline b@dgood.test)"
 grep -E 'postern-remote pid [0-9]+.*(ended|time limit|killed|signal)' "$T/log" &&
     fail "a remote worker was lost"
+pyrec "protocol violations" <<'PY'
+from rec import *
+for p in sorted(glob.glob(f"{FD}/*-[0-9]*.json")):
+    r = json.load(open(p))
+    expect(not r["violations"], f"{os.path.basename(p)}: {r['violations']}")
+PY
 kill -0 "$QPID" 2>/dev/null || fail "the queue manager died"
 stop_qmgr
 echo ok

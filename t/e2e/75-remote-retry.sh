@@ -161,8 +161,9 @@ transcript a@servfail.test "servfail.test"
 n=$(logline a@servfail.test | grep -c 'relay=none, .*dsn=4\.4\.3, status=[a-z]* (temporary DNS failure .*servfail\.test')
 [ "$n" = 6 ] ||
     fail "SERVFAIL: want 6 lines with 4.4.3 and DNS: $(logline a@servfail.test)"
-grep -q 'servfail.test MX -> ' "$T/fakedns.log" ||
-    fail "SERVFAIL: no MX query: $(cat "$T/fakedns.log")"
+n=$(grep -c 'servfail\.test MX -> SERVFAIL' "$T/fakedns.log")
+[ "$n" -ge 6 ] ||
+    fail "SERVFAIL: $n MX queries, want one or more per attempt: $(cat "$T/fakedns.log")"
 
 say "no seventh attempt"
 sleep 2
