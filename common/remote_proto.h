@@ -48,8 +48,10 @@
  *                              or "closed"
  *   tls        optional, once  "VERSION CIPHER" of the session that
  *                              carried the last transaction
- *   conn_use   optional, once  how many transactions that connection has
- *                              carried, this one included
+ *   conn_use   optional, once  the connection's use count when this
+ *                              job's first transaction began: 1 on a new
+ *                              connection, N when N - 1 transactions of
+ *                              earlier jobs went before
  *   Repeated, one group per job recipient, each starting with "rcpt":
  *   rcpt      required  the index
  *   result    required  ok, defer or fail

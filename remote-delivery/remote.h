@@ -88,6 +88,9 @@ struct rjob {
 	char dest[REMOTE_DEST_MAX + 1];
 	struct rrcpt *rcpts;
 	size_t n;
+	unsigned conn_use;	/* the connection's use count at this job's
+				   first transaction (1: a new connection) */
+	char conn_tls[128];	/* that connection's TLS, or "" */
 	int fd;			/* the content memfd */
 	const char *content;	/* mapped, size bytes */
 };

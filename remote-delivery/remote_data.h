@@ -17,7 +17,8 @@
  * or a line that postern did not mean (the 2023 SMTP smuggling class):
  *
  * - Line ends. An LF ends a line, and so does a CR immediately followed
- *   by LF (stored content has none, but a CRLF is not doubled). Every
+ *   by LF (the injector keeps all but the last CR of a run before LF,
+ *   so stored content may hold one; a CRLF is never doubled). Every
  *   line end sent is CRLF; no other CR or LF is ever sent.
  * - Bare CR: a CR not followed by LF is REPLACED BY A SPACE (counted in
  *   nbare_cr). Why a space and not a line break, as qmail does: a space

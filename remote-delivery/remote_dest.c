@@ -224,6 +224,14 @@ void dest_build(struct dns *dns, const struct config *cfg,
 		by_mx(dns, cfg, host, port, dl, xs, &log);
 	}
 	strbuf_release(&log);
+	/* A next hop is the admin's configuration: when it does not exist,
+	   the mail waits for a fix instead of failing. */
+	if (j->nexthop[0] && dl->status == DEST_PERM) {
+		dl->status = DEST_TEMP;
+		dl->enh[0] = '4';
+		xs_note(xs, "the next hop comes from routes_file or relayhost: "
+		    "deferring");
+	}
 	if (dl->n == 0 && dl->status == DEST_OK)
 		set(dl, DEST_TEMP, "4.4.3", "no address to try for %s", host);
 	if (dl->n > 0)

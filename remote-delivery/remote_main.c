@@ -168,7 +168,7 @@ static int one_job(struct remote *r, struct ipc_msg *m)
 	xs_reset(&r->xs);
 	smtp_deliver(r, &j);
 	xs_finish(&r->xs, &xs);
-	rjob_result(&j, &xs, r->open, r->conn.tls, r->uses, &out);
+	rjob_result(&j, &xs, r->open, j.conn_tls, j.conn_use, &out);
 	if (!strbuf_ok(&out) || ipc_send(1, &out, -1) < 0)
 		rc = -1;
 	rjob_release(&j);

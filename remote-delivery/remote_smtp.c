@@ -78,21 +78,29 @@ static void words(const struct smtp_reply *rp, char *out, size_t len)
 	strbuf_release(&sb);
 }
 
-/* said - a recipient's outcome from a reply */
+/* said - a recipient's outcome from a reply to cmd: 2xx is success
+   (except to DATA, whose only good reply is 354 and never reaches here),
+   4xx deferred, 5xx failed; any other code is a server that does not
+   follow the protocol: deferred, never taken for a delivery */
 static void said(struct rrcpt *rc, const struct conn *c,
     const struct smtp_reply *rp, const char *cmd)
 {
 	char w[REMOTE_TEXT_MAX], st[16];
-	enum rcpt_state s = rp->code < 400 ? RS_OK : rp->code < 500 ?
-	    RS_DEFER : RS_FAIL;
+	int cls = rp->code / 100;
+	int odd = cls != 4 && cls != 5 && (cls != 2 || strcmp(cmd, "DATA") == 0);
 
 	words(rp, w, sizeof(w));
 	reply_status(rp, st, sizeof(st));
-	if (s == RS_OK)
-		rcpt_set(rc, s, st, c->relay, "%s", w);
+	if (odd)
+		rcpt_set(rc, RS_DEFER, "4.5.0", c->relay, "host %s said: %s (in "
+		    "reply to %s command): not a reply SMTP allows there",
+		    c->relay, w, cmd);
+	else if (cls == 2)
+		rcpt_set(rc, RS_OK, st, c->relay, "%s", w);
 	else
-		rcpt_set(rc, s, st, c->relay, "host %s said: %s (in reply to "
-		    "%s command)", c->relay, w, cmd);
+		rcpt_set(rc, cls == 4 ? RS_DEFER : RS_FAIL, st, c->relay,
+		    "host %s said: %s (in reply to %s command)", c->relay, w,
+		    cmd);
 }
 
 /* fail_last - remember why this address did not work */
@@ -461,7 +469,7 @@ static int send_body(struct remote *r, const struct rjob *j)
 /* lost - the connection failed in a transaction: recipients without a
    final reply go back to pending for the next address */
 static int lost(struct rjob *j, struct lastfail *lf, const struct conn *c,
-    const struct smtp_reply *rp)
+    const struct smtp_reply *rp, const char *cmd)
 {
 	char w[REMOTE_TEXT_MAX], st[16];
 	size_t i;
@@ -473,7 +481,8 @@ static int lost(struct rjob *j, struct lastfail *lf, const struct conn *c,
 	if (rp != NULL) {
 		words(rp, w, sizeof(w));
 		defer_status(rp, st, sizeof(st));
-		fail_last(lf, st, c, "host %s said: %s", c->relay, w);
+		fail_last(lf, st, c, "host %s said: %s (in reply to %s "
+		    "command)", c->relay, w, cmd);
 	} else {
 		fail_last(lf, "4.4.2", c, "%s", c->err);
 	}
@@ -541,6 +550,10 @@ static int transaction(struct remote *r, struct rjob *j, struct lastfail *lf)
 
 	reply_init(&rp);
 	r->uses++;
+	if (j->conn_use == 0) {
+		j->conn_use = r->uses;
+		snprintf(j->conn_tls, sizeof(j->conn_tls), "%s", c->tls);
+	}
 	mail_cmd(r, j, line, sizeof(line));
 	/* Pipelined: MAIL, the RCPTs and DATA leave in one write. */
 	if (pipe) {
@@ -554,15 +567,15 @@ static int transaction(struct remote *r, struct rjob *j, struct lastfail *lf)
 		xs_lines(c->xs, ">>> ", "DATA", 4);
 		strbuf_appends(&flight, "DATA\r\n");
 		if (conn_send(c, flight.s, flight.len, t) < 0) {
-			res = lost(j, lf, c, NULL);
+			res = lost(j, lf, c, NULL, NULL);
 			goto out;
 		}
 	} else if (conn_cmd(c, line, NULL, t) < 0) {
-		res = lost(j, lf, c, NULL);
+		res = lost(j, lf, c, NULL, NULL);
 		goto out;
 	}
 	if (conn_reply(c, &rp, t) < 0 || rp.code == 421) {
-		res = lost(j, lf, c, c->broken ? NULL : &rp);
+		res = lost(j, lf, c, c->broken ? NULL : &rp, "MAIL FROM");
 		goto out;
 	}
 	mail_ok = rp.code / 100 == 2;
@@ -575,12 +588,12 @@ static int transaction(struct remote *r, struct rjob *j, struct lastfail *lf)
 		if (!pipe) {
 			rcpt_cmd(r, rc, line, sizeof(line));
 			if (conn_cmd(c, line, NULL, t) < 0) {
-				res = lost(j, lf, c, NULL);
+				res = lost(j, lf, c, NULL, NULL);
 				goto out;
 			}
 		}
 		if (conn_reply(c, &rp, t) < 0 || rp.code == 421) {
-			res = lost(j, lf, c, c->broken ? NULL : &rp);
+			res = lost(j, lf, c, c->broken ? NULL : &rp, "RCPT TO");
 			goto out;
 		}
 		if (!mail_ok)
@@ -595,12 +608,12 @@ static int transaction(struct remote *r, struct rjob *j, struct lastfail *lf)
 		}
 	}
 	if (!pipe && accepted > 0 && conn_cmd(c, "DATA", NULL, t) < 0) {
-		res = lost(j, lf, c, NULL);
+		res = lost(j, lf, c, NULL, NULL);
 		goto out;
 	}
 	if (pipe || accepted > 0) {
 		if (conn_reply(c, &rp, t) < 0 || rp.code == 421) {
-			res = lost(j, lf, c, c->broken ? NULL : &rp);
+			res = lost(j, lf, c, c->broken ? NULL : &rp, "DATA");
 			goto out;
 		}
 		if (rp.code == 354 && accepted == 0) {
@@ -608,14 +621,15 @@ static int transaction(struct remote *r, struct rjob *j, struct lastfail *lf)
 			   empty message, ignore what it says. */
 			if (conn_send(c, ".\r\n", 3, t) < 0 ||
 			    conn_reply(c, &rp, t) < 0) {
-				res = lost(j, lf, c, NULL);
+				res = lost(j, lf, c, NULL, NULL);
 				goto out;
 			}
 		} else if (rp.code == 354) {
 			if (send_body(r, j) < 0 || conn_reply(c, &rp,
 			    tmo(r, CK_smtp_data_timeout)) < 0 ||
 			    rp.code == 421) {
-				res = lost(j, lf, c, c->broken ? NULL : &rp);
+				res = lost(j, lf, c, c->broken ? NULL : &rp,
+				    "end of DATA");
 				goto out;
 			}
 			for (k = 0; k < n; k++)
@@ -655,7 +669,7 @@ static int transactions(struct remote *r, struct rjob *j, struct lastfail *lf)
 			    j->rcpts[i].state == RS_PENDING;
 	} while (more && !r->conn.broken);
 	if (more)
-		return lost(j, lf, &r->conn, NULL);
+		return lost(j, lf, &r->conn, NULL, NULL);
 	return TX_DONE;
 }
 

@@ -7,7 +7,9 @@
 # size and SHA-256; lines over 998 octets are wrapped as remote_data.h
 # says (body: CRLF SPACE after 998 octets; header: folded before the last
 # blank, else CRLF SPACE), no line on the wire exceeds 998 octets (plus a
-# stuffing dot), and lines of exactly 998 octets are not touched. The
+# stuffing dot), and lines of exactly 998 octets are not touched; bare
+# CRs become spaces (remote_data.h), so no lax line end or end-of-data
+# marker reaches the wire and "X-CR: a<CR>Bcc: c" stays one field. The
 # envelope sender and recipient at the server are right, the null sender
 # (-f '<>' and -f '') goes out as MAIL FROM:<>, and Postfix's smtp-sink
 # counts a message delivered to it.
@@ -173,6 +175,13 @@ open(f"{T}/m-long", "wb").write(
     b"." + pattern(2999, 4) + b"\n" +        # 3000, leading dot
     b"last\n")
 
+# bare CRs (kept by sendmail), which must become spaces on the wire, also
+# next to dots (no lax end-of-data marker may reach the wire)
+open(f"{T}/m-cr", "wb").write(
+    hdr("s5@test.example", "cr@wire.test", "cr", "bare CR") +
+    b"X-CR: a\rBcc: c@x.test\n\n"
+    b"bare\rCR\nline\r.\rafter\n.\r\nend\r\r\r\n")
+
 # the null sender, to smtpsink (-f '') and to smtpfault (-f '<>')
 open(f"{T}/m-null1", "wb").write(
     hdr("MAILER-DAEMON@test.example", "null1@content.test", "null1",
@@ -211,13 +220,15 @@ inject -i -f '' null1@content.test hold@hold.test <"$T/m-null1" ||
 say "long lines and the null sender (-f '<>') to smtpfault"
 inject -i -f s4@test.example long@wire.test hold@hold.test \
     <"$T/m-long" || fail "inject long"
+inject -i -f s5@test.example cr@wire.test hold@hold.test <"$T/m-cr" ||
+    fail "inject cr"
 inject -i -f '<>' null2@wire.test hold@hold.test <"$T/m-null2" ||
     fail "inject null2"
 say "a message to Postfix's smtp-sink"
 inject -i -f s6@test.example ss@ss.test <"$T/m-ss" || fail "inject ss"
 
 for r in dots 8bit big null1; do sent $r@content.test mx.content.test; done
-for r in long null2; do sent $r@wire.test mx.wire.test; done
+for r in long cr null2; do sent $r@wire.test mx.wire.test; done
 sent ss@ss.test mx.ss.test
 wait_log ': to=<hold@hold.test>, .*status=deferred' ||
     fail "hold@hold.test not deferred: $(grep hold@ "$T/log")"
@@ -226,8 +237,10 @@ grep -q 'status=bounced' "$T/log" && fail "a bounce: $(grep bounced "$T/log")"
 ID_DOTS=$(qid dots@content.test) ID_8BIT=$(qid 8bit@content.test)
 ID_BIG=$(qid big@content.test) ID_NULL1=$(qid null1@content.test)
 ID_LONG=$(qid long@wire.test) ID_NULL2=$(qid null2@wire.test)
-export ID_DOTS ID_8BIT ID_BIG ID_NULL1 ID_LONG ID_NULL2
-for v in "$ID_DOTS" "$ID_8BIT" "$ID_BIG" "$ID_NULL1" "$ID_LONG" "$ID_NULL2"; do
+ID_CR=$(qid cr@wire.test)
+export ID_DOTS ID_8BIT ID_BIG ID_NULL1 ID_LONG ID_NULL2 ID_CR
+for v in "$ID_DOTS" "$ID_8BIT" "$ID_BIG" "$ID_NULL1" "$ID_LONG" "$ID_NULL2" \
+    "$ID_CR"; do
 	[ -n "$v" ] || fail "a queue id is missing: $(cat "$T/log")"
 done
 
@@ -346,6 +359,19 @@ expect(r["mail_from"] == "s4@test.example", f"long: {r['mail_from']}")
 expect([x["address"] for x in r["rcpts"]] == ["long@wire.test"], r["rcpts"])
 PY
 
+say "bare CRs become spaces"
+py "bare CR at smtpfault" <<'PY'
+from common import *
+r = fault_record("cr@wire.test")
+st = stored(os.environ["ID_CR"])
+expect(b"\r" in st, f"sendmail did not keep the bare CRs: {st!r}")
+want = crlf(st.replace(b"\r\n", b"\n").replace(b"\r", b" "))
+data = base64.b64decode(r["data_b64"])
+expect(data == want, f"cr: {show_diff(data, want)}")
+expect(b"\nBcc:" not in data, "cr: a bare CR made a Bcc: field")
+expect(r["violations"] == [], f"cr: smtpfault saw {r['violations']}")
+PY
+
 say "MAIL FROM:<> for the null sender on the wire"
 py "null sender at smtpfault" <<'PY'
 from common import *
@@ -379,7 +405,7 @@ from common import *
 out = subprocess.run([f"{B}/posternctl", "-c", f"{T}/etc", "queue",
                       "--json"], check=True, stdout=subprocess.PIPE).stdout
 msgs = [json.loads(l) for l in out.splitlines()]
-expect(len(msgs) == 6, f"{len(msgs)} messages in the queue")
+expect(len(msgs) == 7, f"{len(msgs)} messages in the queue")
 for m in msgs:
     st = {x["address"]: x["state"] for x in m["recipients"]}
     expect(st.pop("hold@hold.test") == "deferred", st)

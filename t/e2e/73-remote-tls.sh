@@ -1,29 +1,34 @@
 # 73-remote-tls: postern-remote's STARTTLS levels and SMTP AUTH, end to
-# end, against servers on 127.0.0.60-70 with certificates from a test CA
-# made at run time.
-#  - may (the default): a server offering STARTTLS gets the mail over TLS
-#    (the server saw TLS; the log line has tls=VERSION/CIPHER, the same
-#    the server saw; the transcript has STARTTLS, "TLS established" with
-#    version and cipher, and the peer certificate's subject); a server
-#    without STARTTLS gets it in plaintext; a server whose TLS handshake
-#    is broken gets it in plaintext on a second connection, in the same
-#    attempt.
-#  - encrypt, set per domain in tls_policy_file while the global level is
-#    may: a server without STARTTLS is not given the mail (deferred,
-#    4.7.4, "does not offer STARTTLS") while the same server takes
-#    another domain's mail at level may; a server with a self-signed
-#    certificate for another name gets it over TLS (encrypt does not
-#    verify).
-#  - verify, the global level: a certificate from the CA for the MX name
-#    delivers over TLS; one for another name, and a self-signed one, are
-#    refused (deferred, 4.7.5, the certificate problem named) and nothing
-#    reaches those servers.
-#  - AUTH to a relayhost over TLS (smtp_auth_file): delivered, the server
-#    saw AUTH PLAIN succeed after STARTTLS; the transcript shows "AUTH
-#    PLAIN ***" and neither the password nor its base64, and neither is
-#    in the log or the queue files. A wrong password: deferred, 4.7.8. A
-#    server that offers AUTH but not STARTTLS is never sent the
-#    credentials (deferred, 4.7.0, no AUTH command seen).
+# end, against servers on 127.0.0.60-71 with certificates from a test CA
+# made at run time. Three runs of the queue manager on one queue:
+#  1. global level may (the default): a server offering STARTTLS gets the
+#     mail over TLS (the server saw TLS; the log line has tls=VERSION/
+#     CIPHER, the same the server saw; the transcript has STARTTLS, the
+#     second EHLO, "TLS established" with version and cipher, and the
+#     peer certificate's subject); a server without STARTTLS gets it in
+#     plaintext; a server whose TLS handshake is broken gets it in
+#     plaintext on a second connection within the same attempt.
+#     tls_policy_file (keys in any case) overrides the level per domain:
+#     encrypt: a server without STARTTLS is not given the mail (deferred,
+#     4.7.4, "does not offer STARTTLS") while the same server takes
+#     another domain's mail at may; a server with a self-signed
+#     certificate for another name gets it over TLS (encrypt does not
+#     verify). none: no STARTTLS although it is offered.
+#  2. global level verify: a certificate from the CA for the MX name
+#     delivers over TLS ("valid (required: verify)"); one for another
+#     name, and a self-signed one, are refused (deferred, 4.7.5, the
+#     certificate problem named) and nothing reaches those servers; a
+#     broken handshake is not followed by a plaintext retry.
+#  3. AUTH (smtp_auth_file) to relayhost [127.0.0.68]:PORT over TLS:
+#     delivered, the server saw AUTH PLAIN succeed after STARTTLS, no
+#     SNI for the address literal; the transcript shows "AUTH PLAIN ***"
+#     and neither the password nor its base64, and neither is in the log
+#     or the queue files. AUTH LOGIN (no PLAIN offered) hides both lines.
+#     A wrong password (AUTH offered only after STARTTLS): deferred,
+#     4.7.8. A server that offers AUTH but not STARTTLS is never sent the
+#     credentials (deferred, 4.7.0, no AUTH command seen). Last, a job
+#     that makes no connection (its next hop does not exist) right after
+#     a TLS session in the same worker is logged without tls=.
 . "$(dirname "$0")/lib.sh"
 . "$top/t/e2e/testca.sh"
 . "$top/t/e2e/remotenet.sh"
@@ -55,6 +60,7 @@ sed -i "s|__CA__|$CA/ca.pem|" "$T/etc/postern.conf"
 
 cat >"$T/zone.json" <<'JSON'
 {"may.test": {"MX": [[10, "mx1.may.test"]]},
+ "none.test": {"MX": [[10, "mx1.may.test"]]},
  "mx1.may.test": {"A": ["127.0.0.60"]},
  "plain.test": {"MX": [[10, "mx.plain.test"]]},
  "tls.test": {"MX": [[10, "mx.plain.test"]]},
@@ -78,13 +84,13 @@ sed -i "s|__DNS__|127.0.0.1:$DNS_PORT|" "$T/etc/postern.conf"
 # Nothing listens on 127.0.0.67: refuse.test's recipients stay deferred
 # (retry in 2h), keeping their messages, and so the transcripts of the
 # other recipients, in the queue.
-start_sink tlsmx=127.0.0.60:$P --tls-cert "$CA/may.pem" --tls-key "$CA/may.key"
-start_sink plain=127.0.0.61:$P
-start_sink selfsigned=127.0.0.63:$P \
+start_sink tlsmx=127.0.0.60:"$P" --tls-cert "$CA/may.pem" --tls-key "$CA/may.key"
+start_sink plain=127.0.0.61:"$P"
+start_sink selfsigned=127.0.0.63:"$P" \
     --tls-cert "$CA/self.pem" --tls-key "$CA/self.key"
-start_sink verify=127.0.0.64:$P \
+start_sink verify=127.0.0.64:"$P" \
     --tls-cert "$CA/verify.pem" --tls-key "$CA/verify.key"
-start_sink wrongname=127.0.0.65:$P \
+start_sink wrongname=127.0.0.65:"$P" \
     --tls-cert "$CA/other.pem" --tls-key "$CA/other.key"
 cat >"$T/fault.json" <<'JSON'
 {"ehlo": ["PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "STARTTLS",
@@ -103,13 +109,14 @@ cat >"$T/fault.json" <<'JSON'
    "authlogin": {"ehlo": ["PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES",
                           "STARTTLS", "AUTH LOGIN"]}}}
 JSON
-start_fault "$T/fault.json" broken=127.0.0.62:$P auth=127.0.0.68:$P \
-    authbad=127.0.0.69:$P authnotls=127.0.0.70:$P authlogin=127.0.0.71:$P \
+start_fault "$T/fault.json" broken=127.0.0.62:"$P" auth=127.0.0.68:"$P" \
+    authbad=127.0.0.69:"$P" authnotls=127.0.0.70:"$P" authlogin=127.0.0.71:"$P" \
     --tls-cert "$CA/relay.pem" --tls-key "$CA/relay.key"
 export FAULT_DIR
 
 # per-domain levels; the global one is may (then verify)
-printf 'tls.test encrypt\nselfsigned.test encrypt\n' >"$T/etc/tls_policy"
+printf '%s\n' "tls.test encrypt" "SelfSigned.Test encrypt" "none.test none" \
+    >"$T/etc/tls_policy"
 
 # py WHAT - run a Python check on stdin, helpers from $T/common.py
 py() { PYTHONPATH=$T "$PY" - || fail "$1"; }
@@ -198,13 +205,14 @@ final() {
 $(tail -5 "$T/log")"
 }
 
-say "phase 1: global level may, tls_policy_file: tls.test and selfsigned.test encrypt"
+say "phase 1: global level may; tls_policy_file: 2 domains encrypt, 1 none"
 start_qmgr
 send may a@may.test z1@refuse.test
 send plain b@plain.test
 send broken c@broken.test z2@refuse.test
 send encnone d@tls.test
 send encself e@selfsigned.test
+send none nn@none.test
 final a@may.test sent
 final z1@refuse.test deferred
 final b@plain.test sent
@@ -212,6 +220,7 @@ final c@broken.test sent
 final z2@refuse.test deferred
 final d@tls.test deferred
 final e@selfsigned.test sent
+final nn@none.test sent
 
 say "may: over TLS to a server that offers STARTTLS"
 py "may with STARTTLS" <<'PY'
@@ -317,6 +326,17 @@ line = logline("e@selfsigned.test")
 expect("dsn=2.0.0, status=sent" in line and
        log_tls(line) == (j["tls"]["version"], j["tls"]["cipher"]), line)
 PY
+
+say "none (tls_policy_file): plaintext although STARTTLS is offered"
+py "none" <<'PY'
+from common import *
+recs = sink("nn@none.test")
+expect(len(recs) == 1, recs)
+j, eml = recs[0]
+expect(j["listener"] == "tlsmx" and j["tls"] is None, j)
+line = logline("nn@none.test")
+expect("dsn=2.0.0, status=sent" in line and ", tls=" not in line, line)
+PY
 stop_qmgr
 
 say "phase 2: global level verify"
@@ -370,8 +390,8 @@ for addr, host, addr_ip, why in (
     expect(r["state"] == "deferred" and r["status"] == "4.7.5", r)
     x = r["transcript"]
     expect(not re.search(r">>> (MAIL|RCPT|DATA)", x), f"sent:\n{x}")
-# may, plain, selfsigned (encrypt) and verify: nothing else
-expect(len(glob.glob(f"{T}/sink-*/[0-9]*.json")) == 4,
+# may, plain, selfsigned (encrypt), none and verify: nothing else
+expect(len(glob.glob(f"{T}/sink-*/[0-9]*.json")) == 5,
        glob.glob(f"{T}/sink-*/[0-9]*.json"))
 PY
 [ "$(sink_count wrongname)" = 0 ] || fail "wrongname got $(sink_count wrongname)"
@@ -401,9 +421,13 @@ stop_qmgr
 say "phase 3: AUTH to relayhost [127.0.0.68]:$P over TLS (level may)"
 sed -i -e 's/^smtp_tls_security_level = .*/smtp_tls_security_level = may/' \
     -e "s/^relayhost =.*/relayhost = [127.0.0.68]:$P/" "$T/etc/postern.conf"
+# one worker, so that the last check below sees a job that follows a TLS
+# session in the same worker
+echo "remote_concurrency = 1" >>"$T/etc/postern.conf"
 printf '%s\n' "refuse.test [127.0.0.67]:$P" \
     "authbad.test [127.0.0.69]:$P" "authnotls.test [127.0.0.70]:$P" \
-    "authlogin.test [127.0.0.71]:$P" >"$T/etc/routes"
+    "authlogin.test [127.0.0.71]:$P" "nxroute.test nosuchhost.test" \
+    >"$T/etc/routes"
 printf '%s\n' "[127.0.0.68]:$P u:secret" "[127.0.0.69]:$P u:wrongpw" \
     "[127.0.0.70]:$P u:secret" "[127.0.0.71]:$P u:secret" \
     >"$T/etc/smtp_auth"
@@ -441,6 +465,10 @@ expect(f"[127.0.0.68]:{P}, " in line and "dsn=2.0.0, status=sent" in line
 x = rcpt("i@relay.test")["transcript"]
 expect(re.search(r">>> AUTH PLAIN \*\*\*$", x, re.M), f"transcript:\n{x}")
 secret_b64 = base64.b64encode(b"\0u\0secret").decode()
+# the transcripts are stored in the queue's files: look there too
+expect(any(b"AUTH PLAIN ***" in open(f, "rb").read()
+           for f in glob.glob(f"{T}/queue/**", recursive=True)
+           if os.path.isfile(f)), "no transcript in the queue files")
 for bad in ("secret", secret_b64, base64.b64encode(b"secret").decode()):
     expect(bad not in x, f"'{bad}' in the transcript:\n{x}")
     expect(bad not in open(f"{T}/log").read(), f"'{bad}' in the log")
@@ -501,6 +529,22 @@ expect(re.search(r">>> AUTH LOGIN\n.*<<< 334 VXNlcm5hbWU6\n.*>>> \*\*\*\n"
 for bad in ("secret", base64.b64encode(b"secret").decode(),
             base64.b64encode(b"u").decode()):
     expect(bad not in x, f"'{bad}' in the transcript:\n{x}")
+PY
+
+say "no tls= on the log line of an attempt that made no connection"
+# The worker that just talked TLS to 127.0.0.68 gets a job whose next hop
+# does not exist (NXDOMAIN): no connection, relay=none, and no TLS.
+send stale n@relay.test
+final n@relay.test sent
+send stale2 o@nxroute.test
+wait_log ' to=<o@nxroute\.test>, ' || fail "no log line for o@nxroute.test"
+py "stale tls=" <<'PY'
+from common import *
+expect(log_tls(logline("n@relay.test")), logline("n@relay.test"))
+line = logline("o@nxroute.test")
+expect("relay=none, " in line, line)
+expect(", tls=" not in line,
+       f"a TLS session is logged for an attempt without a connection: {line}")
 PY
 stop_qmgr
 for f in "$T"/sink-*/log "$T"/fault-*/log; do

@@ -20,12 +20,18 @@
 #  - a UTF-8 recipient: failed with dsn=5.6.7 by a server without
 #    SMTPUTF8, delivered with MAIL ... SMTPUTF8 to one that has it;
 #  - EHLO refused: HELO, delivered;
-#  - a bare CR in the body never reaches the wire as a bare CR.
-# Addresses 127.0.0.80 .. 127.0.0.97, all on one port.
+#  - a bare CR in the body never reaches the wire as a bare CR;
+#  - replies of the wrong class: 250 to DATA (no 354, so no message
+#    went over) and 354 to RCPT are not success: deferred, and no worker
+#    is lost over them.
+# Addresses 127.0.0.80 .. 127.0.0.97, all on one port, and two more
+# servers on a second port, reached through routes_file.
 . "$(dirname "$0")/lib.sh"
 . "$top/t/e2e/remotenet.sh"
 
 P=$(free_port)
+P2=$(free_port)
+[ "$P2" != "$P" ] || P2=$(free_port)
 instance "relayhost =" "smtp_port = $P" \
     "retry_schedule = 2s 1h" \
     "smtp_connect_timeout = 2s" "smtp_greeting_timeout = 2s" \
@@ -83,7 +89,9 @@ cat >"$T/script.json" <<'JSON'
   "small": {"ehlo": ["PIPELINING", "SIZE 1000", "8BITMIME",
                      "ENHANCEDSTATUSCODES"]},
   "noutf8": {"ehlo": ["PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES"]},
-  "noehlo": {"ehlo_refused": true}
+  "noehlo": {"ehlo_refused": true},
+  "data250": {"data": "250 2.0.0 no need for data"},
+  "rcpt354": {"rcpt": "354 3.0.0 go ahead, whatever that means"}
 }}
 JSON
 start_fault "$T/script.json" \
@@ -92,11 +100,12 @@ start_fault "$T/script.json" \
     stall=127.0.0.86:$P garbage=127.0.0.87:$P mismatch=127.0.0.88:$P \
     nocrlf=127.0.0.89:$P huge=127.0.0.90:$P endless=127.0.0.91:$P \
     longline=127.0.0.92:$P small=127.0.0.93:$P noutf8=127.0.0.94:$P \
-    utf8=127.0.0.95:$P noehlo=127.0.0.96:$P good=127.0.0.97:$P
+    utf8=127.0.0.95:$P noehlo=127.0.0.96:$P good=127.0.0.97:$P \
+    data250=127.0.0.97:$P2 rcpt354=127.0.0.96:$P2
 FD=$FAULT_DIR
+printf 'ddata250.test [127.0.0.97]:%s\ndrcpt354.test [127.0.0.96]:%s\n' \
+    "$P2" "$P2" >"$T/etc/routes"
 
-# records NAME - smtpfault's records of listener NAME, in order
-records() { ls "$FD/$1"-[0-9]*.json 2>/dev/null; }
 # connections NAME - connections listener NAME accepted
 connections() { cat "$FD/connections.$1" 2>/dev/null || echo 0; }
 # logline ADDR - the log lines about recipient ADDR
@@ -165,7 +174,7 @@ start_qmgr
 say "injecting one message per fault"
 msg() { printf 'Subject: %s\n\n%s\n' "$1" "${2:-body of $1}"; }
 for d in d554 d421 dr421 dr421only dstall dgarbage dmismatch dnocrlf \
-    dhuge dendless dlong dhelo; do
+    dhuge dendless dlong dhelo ddata250 drcpt354; do
 	msg "$d" | inject -f sender@test.example "a@$d.test" ||
 	    fail "inject to $d"
 done
@@ -355,14 +364,29 @@ msg after "after the faults" | inject -f sender@test.example b@dgood.test ||
 want_log b@dgood.test 'status=(bounced|deferred|sent)' "after the faults"
 logline b@dgood.test | head -n 1 | grep -q "relay=mx\.dgood\.test\[127\.0\.0\.97\]:$P, .*status=sent (" ||
     fail "after the faults: $(logline b@dgood.test)"
-grep -E 'postern-remote pid [0-9]+.*(ended|time limit|killed|signal)' "$T/log" &&
-    fail "a remote worker was lost"
 pyrec "protocol violations" <<'PY'
 from rec import *
 for p in sorted(glob.glob(f"{FD}/*-[0-9]*.json")):
     r = json.load(open(p))
     expect(not r["violations"], f"{os.path.basename(p)}: {r['violations']}")
 PY
+
+say "250 to DATA, 354 to RCPT: not success, deferred"
+for d in ddata250 drcpt354; do
+	want_log "a@$d.test" 'status=(bounced|deferred|sent)' "wrong class ($d)"
+done
+logline a@ddata250.test | head -n 1 | grep -q "relay=127\.0\.0\.97\[127\.0\.0\.97\]:$P2, .*status=deferred (.*250 2\.0\.0 no need for data" ||
+    fail "250 to DATA: no message went over, yet: $(logline a@ddata250.test)"
+logline a@drcpt354.test | head -n 1 | grep -q "relay=127\.0\.0\.96\[127\.0\.0\.96\]:$P2, .*status=deferred (.*354 3\.0\.0 go ahead" ||
+    fail "354 to RCPT: $(logline a@drcpt354.test)"
+pyrec "wrong class records" <<'PY'
+from rec import *
+r = ended("data250", 1)
+expect(not any(x["complete"] or x["data_raw_b64"] for x in r),
+       "the server got a message")
+PY
+grep -E 'postern-remote pid [0-9]+' "$T/log" &&
+    fail "a remote worker was lost, or said something the queue manager refused"
 kill -0 "$QPID" 2>/dev/null || fail "the queue manager died"
 stop_qmgr
 echo ok

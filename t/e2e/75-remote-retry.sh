@@ -60,6 +60,7 @@ import json, subprocess, sys, time
 ctl, etc, T, addrs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 seen = {a: [] for a in addrs}
 xs = {a: None for a in addrs}
+first = {a: None for a in addrs}
 present = set()
 deadline = time.time() + 30
 while time.time() < deadline:
@@ -78,6 +79,8 @@ while time.time() < deadline:
             now = (r["state"], r["attempts"])
             if not seen[a] or seen[a][-1] != now:
                 seen[a].append(now)
+            if first[a] is None and r["state"] == "deferred":
+                first[a] = r
             if xs[a] is None and r["state"] == "deferred" and \
                     r["attempts"] == 1:
                 s = subprocess.run([ctl, "-c", etc, "show", m["id"],
@@ -92,7 +95,7 @@ while time.time() < deadline:
     time.sleep(0.05)
 for a in addrs:
     print(json.dumps({"address": a, "seen": seen[a], "transcript": xs[a],
-                      "still_queued": a in present}))
+                      "first": first[a], "still_queued": a in present}))
 PY
 
 # check ADDR WHAT - the recipient's history in the queue
@@ -128,6 +131,23 @@ for want in sys.argv[3:]:
         sys.exit(f"{want!r} is not in the transcript:\n{xs}")
 PY
 }
+# first ADDR STATUS RELAY DIAGNOSTIC - the fields `queue --json` showed
+# after the first attempt (DIAGNOSTIC: a part of it)
+first() {
+	"$PY" - "$T/watch.json" "$@" <<'PY' || fail "queue --json for $1"
+import json, sys
+for line in open(sys.argv[1]):
+    w = json.loads(line)
+    if w["address"] == sys.argv[2]:
+        break
+r = w["first"]
+if r is None or r["attempts"] != 1 or r["status"] != sys.argv[3] or \
+        r["relay"] != sys.argv[4] or \
+        sys.argv[5] not in (r["diagnostic"] or "") or \
+        not r["next_attempt"] or not r["last_attempt"]:
+    sys.exit(f"after the first attempt: {r}")
+PY
+}
 # attempts ADDR - deferred lines, then the bounced one, nothing else
 attempts() {
 	logline "$1" | sed -n 's/.*, status=\([a-z]*\) .*/\1/p' | tr '\n' ' '
@@ -139,6 +159,8 @@ check a@refuse.test "refuse"
 transcript a@refuse.test "dns: refuse.test MX 10 mx.refuse.test" \
     "connecting to mx.refuse.test[127.0.0.98]:$P" \
     "the server closed the connection"
+first a@refuse.test 4.4.2 "mx.refuse.test[127.0.0.98]:$P" \
+    "the server closed the connection"
 [ "$(attempts a@refuse.test)" = "$want_attempts" ] ||
     fail "refuse: the log has $(logline a@refuse.test)"
 logline a@refuse.test | tail -n 1 | grep -qE "relay=mx\.refuse\.test\[127\.0\.0\.98\]:$P, .*dsn=4\.4\.2, status=bounced \(lost connection with mx\.refuse\.test\[127\.0\.0\.98\]:$P: the server closed the connection\)$" ||
@@ -148,6 +170,8 @@ say "nothing listening: 6 attempts, then failed"
 check a@closed.test "closed"
 transcript a@closed.test "dns: mx.closed.test A 127.0.0.99" \
     "connecting to mx.closed.test[127.0.0.99]:$P" "Connection refused"
+first a@closed.test 4.4.1 "mx.closed.test[127.0.0.99]:$P" \
+    "Connection refused"
 [ "$(attempts a@closed.test)" = "$want_attempts" ] ||
     fail "closed: the log has $(logline a@closed.test)"
 logline a@closed.test | tail -n 1 | grep -qE "relay=mx\.closed\.test\[127\.0\.0\.99\]:$P, .*dsn=4\.4\.1, status=bounced \(.*Connection refused" ||
@@ -156,6 +180,7 @@ logline a@closed.test | tail -n 1 | grep -qE "relay=mx\.closed\.test\[127\.0\.0\
 say "DNS SERVFAIL: deferred with 4.4.3 each time, then failed"
 check a@servfail.test "SERVFAIL"
 transcript a@servfail.test "servfail.test"
+first a@servfail.test 4.4.3 none "temporary DNS failure"
 [ "$(attempts a@servfail.test)" = "$want_attempts" ] ||
     fail "SERVFAIL: the log has $(logline a@servfail.test)"
 n=$(logline a@servfail.test | grep -c 'relay=none, .*dsn=4\.4\.3, status=[a-z]* (temporary DNS failure .*servfail\.test')
