@@ -102,6 +102,13 @@ stop_qmgr() {
 	rc=$?
 	QPID=""
 	[ $rc = 0 ] || { cat "$T/qmgr.out"; fail "postern-qmgr exited $rc"; }
+	# A remote worker never has a reason to die badly (under the
+	# sanitizers an error report ends it with a status): the spawner logs
+	# such ends.
+	if grep -E 'worker postern-remote pid [0-9]+ (killed|exited)' \
+	    "$T/log" 2>/dev/null; then
+		fail "a postern-remote worker ended badly"
+	fi
 }
 
 # init_queue - create the queue's layout (start and stop the qmgr once)
