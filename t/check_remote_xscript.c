@@ -76,7 +76,7 @@ START_TEST(test_cap)
 	int i;
 
 	xs_init(&x);
-	for (i = 0; i < 100000; i++) {
+	for (i = 0; i < 20000; i++) {
 		snprintf(line, sizeof(line), "line %06d %.100s", i,
 		    "0123456789012345678901234567890123456789012345678901234567"
 		    "890123456789012345678901234567890123456789");
@@ -89,9 +89,9 @@ START_TEST(test_cap)
 	/* The beginning is whole, the end is there, the cut is said. */
 	ck_assert_ptr_nonnull(strstr(out.s, "<<< line 000000 "));
 	ck_assert_ptr_nonnull(strstr(out.s, "<<< line 000001 "));
-	ck_assert_ptr_nonnull(strstr(out.s, "<<< line 099999 "));
+	ck_assert_ptr_nonnull(strstr(out.s, "<<< line 019999 "));
 	ck_assert_ptr_nonnull(strstr(out.s, "bytes of transcript left out"));
-	ck_assert_ptr_null(strstr(out.s, "<<< line 050000 "));
+	ck_assert_ptr_null(strstr(out.s, "<<< line 010000 "));
 	/* Reset starts over. */
 	xs_reset(&x);
 	xs_note(&x, "again");
@@ -127,6 +127,7 @@ int main(void)
 	SRunner *sr;
 	int failed;
 
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_lines);
 	tcase_add_test(tc, test_cap);
 	tcase_add_test(tc, test_long_line);

@@ -83,7 +83,7 @@ start_qmgr() {
 	ASAN_OPTIONS=detect_leaks=1 "$B/postern-qmgr" -c "$T/etc" -f \
 	    >>"$T/qmgr.out" 2>&1 &
 	QPID=$!
-	for _ in $(seq 100); do
+	for _ in $(seq 400); do
 		grep -q 'qmgr\['"$QPID"'\]: started' "$T/log" 2>/dev/null &&
 		    return 0
 		kill -0 "$QPID" 2>/dev/null || break
