@@ -68,8 +68,11 @@
  * at once; a delivery whose result was not committed may be repeated
  * (at-least-once), never dropped. Invariant: a recipient has exactly one
  * due entry, keyed by its next attempt time, iff it is pending or
- * deferred. A message leaves the queue (queue_delete, one transaction)
- * when all its recipients are final.
+ * deferred, or it is delivered or failed with QUEUE_RCPT_REPORT set (a
+ * notice to the sender is owed: the entry makes the queue manager write
+ * it, after a crash too). A message leaves the queue (queue_delete, one
+ * transaction) when all its recipients are final and none is owed a
+ * notice.
  *
  * PICKUP IDEMPOTENCE. The maildrop file name is stored in "dropped" in the
  * transaction that adds the message. Pickup skips (and unlinks) a file
@@ -130,6 +133,9 @@ enum queue_status {
 #define QUEUE_MSG_SMTPUTF8	0x08	/* UTF-8 in the envelope */
 #define QUEUE_MSG_RET_HDRS	0x10	/* DSN RET=HDRS */
 #define QUEUE_MSG_RET_FULL	0x20	/* DSN RET=FULL */
+#define QUEUE_MSG_DOUBLE	0x40	/* a notice to the postmaster about a
+					   notice that failed: if it fails
+					   too, it is logged and dropped */
 
 /* Recipient flags: DSN NOTIFY (RFC 3461; none set = the default) and
    bookkeeping. */
@@ -139,6 +145,9 @@ enum queue_status {
 #define QUEUE_NOTIFY_DELAY	0x08
 #define QUEUE_RCPT_NOTIFIED	0x10	/* a notice reported its final state */
 #define QUEUE_RCPT_WARNED	0x20	/* a delay warning was sent */
+#define QUEUE_RCPT_REPORT	0x40	/* final, and a notice is owed: it
+					   keeps a due entry until the notice
+					   is stored (then NOTIFIED) */
 
 enum queue_state {
 	QS_PENDING, QS_DEFERRED, QS_HELD, QS_DELIVERED, QS_FAILED,

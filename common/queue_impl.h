@@ -65,7 +65,7 @@ int qrec_rcpt_encode(struct strbuf *out, const struct queue_rcpt *r,
 int qrec_rcpt_decode(char *buf, size_t len, struct attr_list *list,
     struct queue_rcpt *r, char why[QREC_WHY]);
 /* qrec_due_wanted - the recipient must have a due entry */
-int qrec_due_wanted(enum queue_state s);
+int qrec_due_wanted(const struct queue_rcpt *r);
 
 /* qrec_transcript_cap - p[0..n) as stored: whole when it fits in
    QUEUE_TRANSCRIPT_MAX, else head, an omission line and tail */

@@ -23,8 +23,8 @@
 #include "queue_impl.h"
 #include "strbuf.h"
 
-#define QREC_MSG_FLAGS 0x3Fu	/* QUEUE_MSG_* */
-#define QREC_RCPT_FLAGS 0x3Fu	/* QUEUE_NOTIFY_*, QUEUE_RCPT_* */
+#define QREC_MSG_FLAGS 0x7Fu	/* QUEUE_MSG_* */
+#define QREC_RCPT_FLAGS 0x7Fu	/* QUEUE_NOTIFY_*, QUEUE_RCPT_* */
 #define QREC_OMIT_ROOM 64	/* room kept for the omission line */
 
 static const char b32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -85,10 +85,13 @@ int queue_state_lookup(const char *name)
 	return -1;
 }
 
-/* qrec_due_wanted - pending and deferred recipients have a due entry */
-int qrec_due_wanted(enum queue_state s)
+/* qrec_due_wanted - pending and deferred recipients have a due entry,
+   and so do final ones that are owed a notice */
+int qrec_due_wanted(const struct queue_rcpt *r)
 {
-	return s == QS_PENDING || s == QS_DEFERRED;
+	return r->state == QS_PENDING || r->state == QS_DEFERRED ||
+	    ((r->state == QS_FAILED || r->state == QS_DELIVERED) &&
+	    (r->flags & QUEUE_RCPT_REPORT));
 }
 
 /* put_be - v as n big-endian bytes */
@@ -408,7 +411,7 @@ static int rcpt_check(const struct queue_rcpt *r, char why[QREC_WHY])
 		bad = "unknown recipient flags";
 	else if ((unsigned)r->state >= NSTATES)
 		bad = "unknown recipient state";
-	else if (qrec_due_wanted(r->state) && r->next < 0)
+	else if (qrec_due_wanted(r) && r->next < 0)
 		bad = "negative next attempt time";
 	else if (r->idx == QUEUE_NO_PARENT)
 		bad = "recipient index out of range";

@@ -10,10 +10,10 @@
  * call (QUEUE_ERROR) leaves the transaction as it was; a call that must
  * read records first reads them all before it writes, so QUEUE_CORRUPT
  * changes nothing either. The due index is kept by one function,
- * rcpt_store, so that the invariant "one due entry iff pending or
- * deferred" has one place to be right. Removal does not trust what it
- * removes: a corrupt recipient's due entries are found by a scan, so a
- * broken message can still be deleted.
+ * rcpt_store, so that the invariant "one due entry iff pending,
+ * deferred or owed a notice" has one place to be right. Removal does not
+ * trust what it removes: a corrupt recipient's due entries are found by a
+ * scan, so a broken message can still be deleted.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -129,7 +129,7 @@ static int rcpt_store(struct queue_txn *t, const struct queue_rcpt *r,
 	}
 	if (scan) {
 		st = scan_delete(t, DB_DUE, due_match, r->id, r->idx);
-	} else if (old != NULL && qrec_due_wanted(old->state)) {
+	} else if (old != NULL && qrec_due_wanted(old)) {
 		qkey_due(dk, old->next, r->id, r->idx);
 		st = qdb_del(t, DB_DUE, dk, sizeof(dk), r->id);
 	}
@@ -137,7 +137,7 @@ static int rcpt_store(struct queue_txn *t, const struct queue_rcpt *r,
 	if (st == QUEUE_OK)
 		st = qdb_put(t, DB_RCPT, k, sizeof(k), strbuf_str(&q->enc),
 		    q->enc.len, r->id);
-	if (st == QUEUE_OK && qrec_due_wanted(r->state)) {
+	if (st == QUEUE_OK && qrec_due_wanted(r)) {
 		qkey_due(dk, r->next, r->id, r->idx);
 		st = qdb_put(t, DB_DUE, dk, sizeof(dk), "", 0, r->id);
 	}
@@ -218,7 +218,7 @@ static int purge_rcpts(struct queue_txn *t, uint64_t id)
 		    QUEUE_NO_PARENT;
 		if (idx != QUEUE_NO_PARENT &&
 		    qdb_rcpt_decode(t, id, idx, &val, &r) == QUEUE_OK) {
-			if (qrec_due_wanted(r.state)) {
+			if (qrec_due_wanted(&r)) {
 				unsigned char dk[QKEY_DUE];
 
 				qkey_due(dk, r.next, id, idx);
@@ -539,7 +539,7 @@ int queue_put_rcpt(struct queue_txn *t, const struct queue_rcpt *r)
 /* held_change - r as queue_set_held leaves it; 0 if unchanged */
 static int held_change(struct queue_rcpt *r, int held, int64_t now)
 {
-	if (held && qrec_due_wanted(r->state)) {
+	if (held && (r->state == QS_PENDING || r->state == QS_DEFERRED)) {
 		r->state = QS_HELD;
 		return 1;
 	}

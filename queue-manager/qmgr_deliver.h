@@ -22,6 +22,7 @@
 
 struct qmgr;
 struct pollfd;
+struct config;
 
 /* Where a recipient goes. */
 enum route_kind {
@@ -108,6 +109,10 @@ void result_release(struct result *res);
    commit loses nothing but the results (the recipients stay due). */
 void results_record(struct qmgr *q, struct result *v, size_t n);
 
+/* message_done - nothing left to do for message id: every recipient
+   final and none owed a notice (it may be removed) */
+int message_done(struct queue_txn *t, uint64_t id);
+
 /* A batch of results gathered from every job that finished in one turn
    of the event loop, recorded in one transaction (group commit). */
 struct batch {
@@ -146,6 +151,29 @@ void routes_reload(struct routes *r);
 /* route_remote - rt becomes ROUTE_REMOTE for domain (or a deferral) */
 void route_remote(struct routes *r, const char *addr, const char *domain,
     struct route *rt);
+
+/* qmgr_notice.c: delivery status notices (bounce_proto.h) */
+enum notice_kind { NOTICE_FAILURE, NOTICE_DELAY, NOTICE_SUCCESS };
+/* notice_owed - a final recipient (failed, delivered) is owed a notice */
+int notice_owed(const struct queue_msg *m, const struct queue_rcpt *r);
+/* notice_warn_time - when a delay warning is due for a waiting recipient
+   (µs), or 0 when none is owed */
+int64_t notice_warn_time(const struct config *cfg, const struct queue_msg *m,
+    const struct queue_rcpt *r);
+struct bpool;
+struct bpool *bpool_new(struct qmgr *q);
+void bpool_free(struct bpool **p);
+/* bpool_add - queue a notice job (at most BOUNCE_RCPT_MAX recipients) */
+void bpool_add(struct bpool *p, uint64_t id, enum notice_kind kind,
+    const uint32_t *idx, size_t n);
+/* bpool_covers - a waiting or running notice job reports (id, idx) */
+int bpool_covers(const struct bpool *p, uint64_t id, uint32_t idx);
+size_t bpool_busy(const struct bpool *p);
+/* bpool_fd - the worker's socket to poll, or -1 */
+int bpool_fd(const struct bpool *p);
+/* bpool_ready - the socket is readable; 1 when something changed */
+int bpool_ready(struct bpool *p);
+void bpool_expire(struct bpool *p, int64_t now);
 
 /* qmgr_remote.c: the pool of postern-remote workers */
 struct rpool;

@@ -21,9 +21,11 @@
  * after its n-th attempt, with up to 10% random jitter either way so that
  * a backlog does not retry in one burst; past the last entry, or past
  * max_queue_lifetime after arrival (bounce_queue_lifetime for notices),
- * it fails with the last attempt's status and text. A message whose
- * recipients are all final (delivered, failed, expanded) is removed in
- * the same transaction, and "ID: removed" is logged after the commit.
+ * it fails with the last attempt's status and text. A recipient that
+ * becomes final and is owed a notice (qmgr_notice.c) is marked so in the
+ * same transaction. A message whose recipients are all final (delivered,
+ * failed, expanded) and owed nothing is removed in the same transaction,
+ * and "ID: removed" is logged after the commit.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,12 +152,30 @@ static int give_up(const struct config *cfg, const struct queue_msg *m,
 	return r->attempts > n || now - m->arrival >= life * 1000000;
 }
 
+/* owe - a recipient that just became final is owed a notice: it keeps a
+   due entry until the notice is stored (qmgr_notice.c) */
+static void owe(const struct queue_msg *m, struct queue_rcpt *r, int64_t now)
+{
+	char id[QUEUE_ID_TEXT + 1];
+
+	if (!(r->flags & QUEUE_RCPT_NOTIFIED) && notice_owed(m, r)) {
+		r->flags |= QUEUE_RCPT_REPORT;
+		r->next = now;
+	} else if (r->state == QS_FAILED && (m->flags & QUEUE_MSG_DOUBLE)) {
+		queue_id_format(m->id, id);
+		log_warn("%s: a notice to the postmaster about an undeliverable "
+		    "notice could not be delivered to <%s>: dropped", id,
+		    r->addr);
+	}
+}
+
 /* apply - the new state of r after res; the log status word */
 static const char *apply(const struct config *cfg, const struct queue_msg *m,
     const struct result *res, struct queue_rcpt *r, int64_t now)
 {
 	size_t n;
 	const int64_t *sched = config_durations(cfg, CK_retry_schedule, &n);
+	int64_t warn;
 
 	if (res->attempted) {
 		r->attempts++;
@@ -170,9 +190,11 @@ static const char *apply(const struct config *cfg, const struct queue_msg *m,
 	switch (res->kind) {
 	case RES_OK:
 		r->state = QS_DELIVERED;
+		owe(m, r, now);
 		return "sent";
 	case RES_FAIL:
 		r->state = QS_FAILED;
+		owe(m, r, now);
 		return "bounced";
 	case RES_EXPAND:
 		r->state = QS_EXPANDED;
@@ -180,11 +202,17 @@ static const char *apply(const struct config *cfg, const struct queue_msg *m,
 	default:
 		if (give_up(cfg, m, r, now)) {
 			r->state = QS_FAILED;
+			owe(m, r, now);
 			return "bounced";
 		}
 		r->state = QS_DEFERRED;
 		r->next = now + jitter((r->attempts > 0 && r->attempts <= n ?
 		    sched[r->attempts - 1] : (n ? sched[0] : 60)) * 1000000);
+		/* A delay warning owed before the next attempt: come back
+		   then (the attempt made with it does no harm). */
+		warn = notice_warn_time(cfg, m, r);
+		if (warn > 0 && warn < r->next)
+			r->next = warn > now ? warn : now;
 		return "deferred";
 	}
 }
@@ -212,9 +240,9 @@ static int add_children(struct queue_txn *t, const struct queue_rcpt *r,
 	return 0;
 }
 
-/* all_final - every recipient of message id is delivered, failed or
-   expanded */
-static int all_final(struct queue_txn *t, uint64_t id)
+/* message_done - every recipient of message id is delivered, failed or
+   expanded, and none is owed a notice */
+int message_done(struct queue_txn *t, uint64_t id)
 {
 	struct queue_msg m;
 	struct queue_rcpt r;
@@ -225,7 +253,7 @@ static int all_final(struct queue_txn *t, uint64_t id)
 	for (i = 0; i < m.nrcpt; i++)
 		if (queue_get_rcpt(t, id, i, &r) != QUEUE_OK ||
 		    r.state == QS_PENDING || r.state == QS_DEFERRED ||
-		    r.state == QS_HELD)
+		    r.state == QS_HELD || (r.flags & QUEUE_RCPT_REPORT))
 			return 0;
 	return 1;
 }
@@ -282,7 +310,7 @@ void results_record(struct qmgr *q, struct result *v, size_t n)
 			touched[nt++] = v[i].id;
 	}
 	for (k = 0; k < nt; k++)
-		if (all_final(t, touched[k]) && queue_delete(t, touched[k]) ==
+		if (message_done(t, touched[k]) && queue_delete(t, touched[k]) ==
 		    QUEUE_OK)
 			removed[nr++] = touched[k];
 	fsio_crashpoint("qmgr.before_results_commit");

@@ -3,7 +3,10 @@
  *
  * A run reads the due index from its start up to now (never the whole
  * queue), skips recipients already in a job, resolves each one, and plans
- * one job per message and target user, within local_concurrency. Routes
+ * one job per message and target user (local) or destination (remote),
+ * within local_concurrency, remote_concurrency and
+ * destination_concurrency. Final recipients owed a notice, and waiting
+ * ones owed a delay warning, become notice jobs (qmgr_notice.c). Routes
  * that need no worker (alias expansion, unknown user, a deferral) become
  * results at once. The run ends its read transaction before it records
  * anything or starts a worker. Results of all jobs that finish in one
@@ -18,6 +21,7 @@
 #include "log.h"
 #include "qmgr.h"
 #include "qmgr_deliver.h"
+#include "bounce_proto.h"
 #include "queue.h"
 #include "timeutil.h"
 
@@ -50,7 +54,19 @@ struct sched {
 	size_t nlocal, nremote;		/* plans of each kind */
 	struct rpool *pool;
 	int saturated;			/* a due recipient waits for room */
+	struct bpool *bounce;		/* the notice worker */
+	struct nplan *notes;		/* notices planned in this run */
+	size_t nnotes;
 };
+
+/* A notice being planned: one message, one kind. */
+struct nplan {
+	uint64_t id;
+	enum notice_kind kind;
+	uint32_t idx[BOUNCE_RCPT_MAX];
+	size_t n;
+};
+#define NPLANS_MAX 64			/* notices planned per run */
 
 /* sched_new - a scheduler for q */
 struct sched *sched_new(struct qmgr *q)
@@ -65,7 +81,11 @@ struct sched *sched_new(struct qmgr *q)
 		free(s);
 		return NULL;
 	}
-	if ((s->pool = rpool_new(q)) == NULL) {
+	if ((s->pool = rpool_new(q)) == NULL ||
+	    (s->bounce = bpool_new(q)) == NULL ||
+	    (s->notes = calloc(NPLANS_MAX, sizeof(*s->notes))) == NULL) {
+		rpool_free(&s->pool);
+		bpool_free(&s->bounce);
 		resolver_free(&s->res);
 		free(s);
 		return NULL;
@@ -87,6 +107,8 @@ void sched_free(struct sched **sp)
 	free(s->jobs);
 	free(s->batch.v);
 	free(s->plans);
+	free(s->notes);
+	bpool_free(&s->bounce);
 	rpool_free(&s->pool);
 	resolver_free(&s->res);
 	free(s);
@@ -209,6 +231,57 @@ static void immediate(struct sched *s, const struct queue_rcpt *rc,
 	}
 }
 
+/* nplan_add - recipient idx of message id owes a notice of kind k */
+static void nplan_add(struct sched *s, uint64_t id, enum notice_kind k,
+    uint32_t idx)
+{
+	struct nplan *np;
+	size_t i;
+
+	if (bpool_covers(s->bounce, id, idx))
+		return;
+	for (i = 0; i < s->nnotes; i++) {
+		np = &s->notes[i];
+		if (np->id == id && np->kind == k && np->n < BOUNCE_RCPT_MAX) {
+			np->idx[np->n++] = idx;
+			return;
+		}
+	}
+	if (s->nnotes == NPLANS_MAX) {
+		s->saturated = 1;
+		return;
+	}
+	np = &s->notes[s->nnotes++];
+	np->id = id;
+	np->kind = k;
+	np->n = 1;
+	np->idx[0] = idx;
+}
+
+/* notices - what recipient rc owes: 1 when it is final (nothing more to
+   do with it here) */
+static int notices(struct sched *s, struct queue_txn *t,
+    const struct queue_rcpt *rc)
+{
+	struct queue_msg m;
+	int64_t warn;
+
+	if (rc->state == QS_FAILED || rc->state == QS_DELIVERED) {
+		if (rc->flags & QUEUE_RCPT_REPORT)
+			nplan_add(s, rc->id, rc->state == QS_FAILED ?
+			    NOTICE_FAILURE : NOTICE_SUCCESS, rc->idx);
+		return 1;
+	}
+	if (rc->flags & QUEUE_RCPT_WARNED ||
+	    config_duration(s->q->cfg, CK_delay_warning_after) <= 0 ||
+	    queue_get_msg(t, rc->id, &m) != QUEUE_OK)
+		return 0;
+	warn = notice_warn_time(s->q->cfg, &m, rc);
+	if (warn > 0 && warn <= timeutil_now())
+		nplan_add(s, rc->id, NOTICE_DELAY, rc->idx);
+	return 0;
+}
+
 /* consider - one due recipient; 0 go on, 1 stop the scan */
 static int consider(struct sched *s, struct queue_txn *t,
     const struct queue_due *d, size_t limit)
@@ -218,9 +291,17 @@ static int consider(struct sched *s, struct queue_txn *t,
 	struct plan *p;
 	int stop = 0;
 
-	if (in_flight(s, d->id, d->idx) ||
-	    queue_get_rcpt(t, d->id, d->idx, &rc) != QUEUE_OK)
+	if (in_flight(s, d->id, d->idx)) {
+		/* due while a job has it: only the job's end changes that */
+		s->saturated = 1;
 		return 0;
+	}
+	if (queue_get_rcpt(t, d->id, d->idx, &rc) != QUEUE_OK)
+		return 0;
+	if (notices(s, t, &rc)) {
+		s->saturated |= bpool_covers(s->bounce, d->id, d->idx);
+		return 0;
+	}
 	route_init(&rt);
 	resolve(s->res, t, &rc, &rt);
 	if (rt.kind != ROUTE_LOCAL && rt.kind != ROUTE_REMOTE)
@@ -262,11 +343,16 @@ static int scan(struct sched *s, int64_t now, size_t limit)
 	return more;
 }
 
-/* launch - start the planned jobs */
+/* launch - start the planned jobs and notices */
 static void launch(struct sched *s)
 {
 	struct job *j, **v;
 	size_t i;
+
+	for (i = 0; i < s->nnotes; i++)
+		bpool_add(s->bounce, s->notes[i].id, s->notes[i].kind,
+		    s->notes[i].idx, s->notes[i].n);
+	s->nnotes = 0;
 
 	for (i = 0; i < s->nplans; i++) {
 		struct plan *p = &s->plans[i];
@@ -351,7 +437,14 @@ size_t sched_pollfds(struct sched *s, struct pollfd *pfd, size_t max)
 		pfd[i].events = POLLIN;
 		pfd[i].revents = 0;
 	}
-	return i + rpool_pollfds(s->pool, pfd + i, max - i);
+	i += rpool_pollfds(s->pool, pfd + i, max - i);
+	if (i < max && bpool_fd(s->bounce) >= 0) {
+		pfd[i].fd = bpool_fd(s->bounce);
+		pfd[i].events = POLLIN;
+		pfd[i].revents = 0;
+		i++;
+	}
+	return i;
 }
 
 /* drop - remove job i */
@@ -376,12 +469,16 @@ void sched_ready(struct sched *s, const struct pollfd *pfd, size_t n)
 		if (i < s->njobs) {
 			if (job_read(s->q, s->jobs[i], &s->batch))
 				drop(s, i);
+		} else if (pfd[k].fd == bpool_fd(s->bounce)) {
+			if (bpool_ready(s->bounce))
+				s->kicked = 1;
 		} else {
 			rpool_ready(s->pool, pfd[k].fd, &s->batch);
 			s->kicked = 1;
 		}
 	}
 	rpool_expire(s->pool, now, &s->batch);
+	bpool_expire(s->bounce, now);
 	for (i = 0; i < s->njobs; i++)
 		if (job_expired(s->jobs[i], now)) {
 			job_abort(s->jobs[i], "time limit exceeded", &s->batch);
@@ -393,7 +490,7 @@ void sched_ready(struct sched *s, const struct pollfd *pfd, size_t n)
 /* sched_busy - jobs in flight */
 size_t sched_busy(const struct sched *s)
 {
-	return s->njobs + rpool_busy(s->pool, NULL);
+	return s->njobs + rpool_busy(s->pool, NULL) + bpool_busy(s->bounce);
 }
 
 /* sched_kick - run again soon */

@@ -162,7 +162,8 @@ static void closed(void)
 	strbuf_release(&p);
 }
 
-/* one_job - deliver the job in m and answer; 0, or -1 on a bad job */
+/* one_job - deliver the job in m and answer; 0, -1 on a bad job, -2
+   when the queue manager is gone (nothing to answer to) */
 static int one_job(struct remote *r, struct ipc_msg *m)
 {
 	struct rjob j;
@@ -180,8 +181,10 @@ static int one_job(struct remote *r, struct ipc_msg *m)
 	smtp_deliver(r, &j);
 	xs_finish(&r->xs, &xs);
 	rjob_result(&j, &xs, r->open, j.conn_tls, j.conn_use, &out);
-	if (!strbuf_ok(&out) || ipc_send(1, &out, -1) < 0)
+	if (!strbuf_ok(&out))
 		rc = -1;
+	else if (ipc_send(1, &out, -1) < 0)
+		rc = -2;
 	rjob_release(&j);
 	strbuf_release(&xs);
 	strbuf_release(&out);
@@ -231,8 +234,9 @@ static int serve(struct remote *r)
 			st = one_job(r, &m);
 			ipc_msg_release(&m);
 			if (st < 0) {
+				smtp_quit(r);
 				ipc_reader_release(&rd);
-				return EX_PROTOCOL;
+				return st == -2 ? EX_OK : EX_PROTOCOL;
 			}
 			jobs++;
 			idle_from = timeutil_monotonic();

@@ -1312,7 +1312,7 @@ static const struct {
 	{ NULL, NULL, "zzz", S("1") },
 	{ NULL, "flags", "flags", S("-1") },
 	{ NULL, "flags", "flags", S("01") },
-	{ NULL, "flags", "flags", S("64") },
+	{ NULL, "flags", "flags", S("128") },
 	{ NULL, "flags", "flags", S(" 1") },
 	{ NULL, "arrival", "arrival", S("-5") },
 	{ NULL, "nrcpt", "nrcpt", S("4294967296") },

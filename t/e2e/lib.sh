@@ -118,8 +118,11 @@ init_queue() { start_qmgr; stop_qmgr; }
 # being written, or were left by a killed injector)
 maildrop_count() { find "$T/queue/maildrop" -type f ! -name 't.*' | wc -l; }
 
-# queue_count - messages in the queue
-queue_count() { ctl queue --json | wc -l; }
+# queue_count - the tests' own messages in the queue: delivery status
+# notices (from the null sender, made when a test's recipient fails) are
+# not counted; notice_count counts them
+queue_count() { ctl queue --json | grep -vc '"sender":""'; }
+notice_count() { ctl queue --json | grep -c '"sender":""'; }
 
 # wait_for CMD... - retry a command until it succeeds, for up to 20
 # seconds (the arguments are expanded once: to recompute a value on each
