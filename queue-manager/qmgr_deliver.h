@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "address.h"
+#include "bounce_proto.h"
 #include "local_proto.h"
 #include "remote_proto.h"
 #include "queue.h"
@@ -160,6 +161,24 @@ int notice_owed(const struct queue_msg *m, const struct queue_rcpt *r);
    (µs), or 0 when none is owed */
 int64_t notice_warn_time(const struct config *cfg, const struct queue_msg *m,
     const struct queue_rcpt *r);
+/* notice_from_daemon - sender is a notice's own (<>, MAILER-DAEMON@) */
+int notice_from_daemon(const char *sender);
+/* notice_to - who gets a notice about a message from sender: the
+   sender, or the postmaster for a notice's own failure */
+void notice_to(const struct config *cfg, const char *sender, char *buf,
+    size_t len);
+extern const char *const notice_kind_names[];
+/* A notice job: one message, one kind, its recipients. */
+struct njob {
+	uint64_t id;
+	enum notice_kind kind;
+	uint32_t idx[BOUNCE_RCPT_MAX];
+	size_t n;
+};
+/* notice_build - the job record and a sealed memfd of the original; 0,
+   or -1 when the queue could not be read */
+int notice_build(struct qmgr *q, const struct njob *j, struct strbuf *out,
+    int *memfd_r);
 struct bpool;
 struct bpool *bpool_new(struct qmgr *q);
 void bpool_free(struct bpool **p);

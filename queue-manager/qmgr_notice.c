@@ -25,7 +25,8 @@
  * warning) and removes the original when nothing is left to do. A worker
  * that fails is restarted for the next job; a job it refuses puts its
  * recipients' notice off by NOTICE_RETRY, so a notice that cannot be
- * written does not spin.
+ * written does not spin. The rules of who is owed what, and the job
+ * record, are in qmgr_notice_job.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,14 +55,7 @@
 #define NOTICE_JOBS_MAX 1024			/* jobs waiting in memory */
 #define NOTICE_TIME_LIMIT (5 * 60 * 1000000LL)	/* one job, monotonic */
 
-static const char *const kind_names[] = { "failure", "delay", "success" };
 
-struct njob {
-	uint64_t id;
-	enum notice_kind kind;
-	uint32_t idx[BOUNCE_RCPT_MAX];
-	size_t n;
-};
 
 struct bpool {
 	struct qmgr *q;
@@ -73,51 +67,6 @@ struct bpool {
 	struct njob *jobs;		/* FIFO: jobs[0] is the oldest */
 	size_t n, cap;
 };
-
-/* mailer_daemon - a sender that is itself a notice's */
-static int mailer_daemon(const char *sender)
-{
-	return sender[0] == '\0' || strncasecmp(sender, "MAILER-DAEMON@",
-	    14) == 0 || strcasecmp(sender, "MAILER-DAEMON") == 0;
-}
-
-/* notify_allows - the recipient's NOTIFY list includes want (no list:
-   FAILURE and DELAY, RFC 3461 4.1) */
-static int notify_allows(unsigned flags, unsigned want)
-{
-	unsigned list = flags & (QUEUE_NOTIFY_SUCCESS | QUEUE_NOTIFY_FAILURE |
-	    QUEUE_NOTIFY_DELAY);
-
-	if (flags & QUEUE_NOTIFY_NEVER)
-		return 0;
-	if (list == 0)
-		return want != QUEUE_NOTIFY_SUCCESS;
-	return (list & want) != 0;
-}
-
-int notice_owed(const struct queue_msg *m, const struct queue_rcpt *r)
-{
-	if (r->state == QS_FAILED)
-		return !(m->flags & QUEUE_MSG_DOUBLE) &&
-		    notify_allows(r->flags, QUEUE_NOTIFY_FAILURE);
-	if (r->state == QS_DELIVERED)
-		return !mailer_daemon(m->sender) &&
-		    notify_allows(r->flags, QUEUE_NOTIFY_SUCCESS);
-	return 0;
-}
-
-int64_t notice_warn_time(const struct config *cfg, const struct queue_msg *m,
-    const struct queue_rcpt *r)
-{
-	int64_t after = config_duration(cfg, CK_delay_warning_after);
-
-	if (after <= 0 || (r->flags & QUEUE_RCPT_WARNED) ||
-	    (m->flags & QUEUE_MSG_NOTICE) || mailer_daemon(m->sender) ||
-	    !notify_allows(r->flags, QUEUE_NOTIFY_DELAY) ||
-	    (r->state != QS_PENDING && r->state != QS_DEFERRED))
-		return 0;
-	return m->arrival + after * 1000000;
-}
 
 struct bpool *bpool_new(struct qmgr *q)
 {
@@ -214,181 +163,6 @@ static int spawn(struct bpool *p)
 	return 0;
 }
 
-/* notice_to - who gets the notice about a message from sender: the
-   sender, or the postmaster (qualified) for a notice's own failure */
-static void notice_to(const struct config *cfg, const char *sender,
-    char *buf, size_t len)
-{
-	const char *pm = config_str(cfg, CK_postmaster_address);
-
-	if (!mailer_daemon(sender))
-		snprintf(buf, len, "%s", sender);
-	else if (strchr(pm, '@') != NULL)
-		snprintf(buf, len, "%s", pm);
-	else
-		snprintf(buf, len, "%s@%s", pm, config_str(cfg, CK_myhostname));
-}
-
-/* put_times - optional times of a recipient group */
-static void put_time(struct strbuf *out, const char *name, int64_t v)
-{
-	if (v > 0)
-		attr_put_i64(out, name, v);
-}
-
-/* orig_of - the address the sender used for r: its ORCPT, its own
-   "original", or its topmost ancestor's; "" when the same as r's */
-static void orig_of(struct queue_txn *t, const struct queue_rcpt *r,
-    char *buf, size_t len)
-{
-	struct queue_rcpt up = *r;
-	int depth = 0;
-
-	buf[0] = '\0';
-	if (strncasecmp(r->orcpt, "rfc822;", 7) == 0) {
-		snprintf(buf, len, "%s", r->orcpt + 7);
-		return;
-	}
-	while (up.parent != QUEUE_NO_PARENT && depth++ < ROUTE_DEPTH_MAX * 4 &&
-	    queue_get_rcpt(t, up.id, up.parent, &up) == QUEUE_OK)
-		;
-	snprintf(buf, len, "%s", up.orig[0] ? up.orig : up.addr);
-	if (strcmp(buf, r->addr) == 0)
-		buf[0] = '\0';
-}
-
-/* action - the DSN Action of a recipient in a notice of kind k */
-static const char *action(enum notice_kind k, const struct queue_rcpt *r)
-{
-	if (k == NOTICE_DELAY)
-		return "delayed";
-	if (k == NOTICE_FAILURE)
-		return "failed";
-	return strcmp(r->relay, "local") == 0 || r->relay[0] == '\0' ?
-	    "delivered" : "relayed";
-}
-
-/* put_rcpts - the recipient groups; -1 when the queue failed */
-static int put_rcpts(struct bpool *p, struct queue_txn *t,
-    const struct njob *j, struct strbuf *out)
-{
-	struct strbuf xs = STRBUF_INIT(QUEUE_TRANSCRIPT_MAX + 1);
-	struct strbuf prev = STRBUF_INIT(QUEUE_TRANSCRIPT_MAX + 1);
-	struct queue_rcpt r;
-	struct queue_msg m;
-	char orig[ADDRESS_BUF + 8];
-	uint32_t prev_idx = 0;
-	int have_prev = 0, st = QUEUE_OK;
-	size_t i;
-	size_t nsched;
-	const int64_t *sched = config_durations(p->q->cfg, CK_retry_schedule,
-	    &nsched);
-	int64_t life = config_duration(p->q->cfg, CK_max_queue_lifetime);
-
-	(void)sched;
-	if (queue_get_msg(t, j->id, &m) != QUEUE_OK)
-		return -1;
-	if (m.flags & QUEUE_MSG_NOTICE)
-		life = config_duration(p->q->cfg, CK_bounce_queue_lifetime);
-	for (i = 0; i < j->n && st == QUEUE_OK; i++) {
-		if ((st = queue_get_rcpt(t, j->id, j->idx[i], &r)) != QUEUE_OK)
-			break;
-		attr_put_u64(out, "rcpt", r.idx);
-		attr_put_str(out, "addr", r.addr);
-		orig_of(t, &r, orig, sizeof(orig));
-		if (orig[0])
-			attr_put_str(out, "orig", orig);
-		attr_put_str(out, "action", action(j->kind, &r));
-		attr_put_str(out, "status", r.status[0] ? r.status :
-		    j->kind == NOTICE_DELAY ? "4.0.0" : j->kind ==
-		    NOTICE_FAILURE ? "5.0.0" : "2.0.0");
-		/* A local delivery's text names paths on this host: an
-		   outside sender learns only that it was delivered. */
-		attr_put_str(out, "diag", j->kind == NOTICE_SUCCESS &&
-		    strcmp(r.relay, "local") == 0 ? "delivered to the "
-		    "recipient's mailbox" : r.diag[0] ? r.diag : "(none)");
-		attr_put_str(out, "relay", r.relay[0] ? r.relay : "none");
-		attr_put_u64(out, "attempts", r.attempts);
-		put_time(out, "first", r.first);
-		put_time(out, "last", r.last);
-		if (j->kind == NOTICE_DELAY)
-			put_time(out, "until", m.arrival + life * 1000000);
-		if (queue_get_transcript(t, j->id, r.idx, &xs) != QUEUE_OK ||
-		    xs.len == 0)
-			continue;
-		if (have_prev && xs.len == prev.len &&
-		    memcmp(xs.s, prev.s, xs.len) == 0) {
-			attr_put_u64(out, "same_as", prev_idx);
-			continue;
-		}
-		attr_put(out, "transcript", xs.s, xs.len);
-		strbuf_reset(&prev);
-		strbuf_append(&prev, xs.s, xs.len);
-		prev_idx = r.idx;
-		have_prev = 1;
-	}
-	strbuf_release(&xs);
-	strbuf_release(&prev);
-	return st == QUEUE_OK ? 0 : -1;
-}
-
-/* build - the job record and the original's memfd; -1 on failure */
-static int build(struct bpool *p, const struct njob *j, struct strbuf *out,
-    int *memfd_r)
-{
-	struct qmgr *q = p->q;
-	char id[QUEUE_ID_TEXT + 1], to[ADDRESS_BUF + 300];
-	struct queue_txn *t;
-	struct queue_msg m;
-	int fd = memfd_new("postern-original"), st;
-
-	if (fd < 0 || queue_begin(q->queue, 0, &t) != QUEUE_OK) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	st = queue_get_msg(t, j->id, &m);
-	if (st == QUEUE_OK) {
-		int dbl = mailer_daemon(m.sender);
-
-		notice_to(q->cfg, m.sender, to, sizeof(to));
-		queue_id_format(j->id, id);
-		attr_put_str(out, "v", BOUNCE_VERSION);
-		attr_put_str(out, "id", id);
-		attr_put_str(out, "kind", kind_names[j->kind]);
-		attr_put_str(out, "to", to);
-		attr_put_str(out, "sender", m.sender);
-		if (dbl)
-			attr_put_str(out, "double", "1");
-		attr_put_i64(out, "arrival", m.arrival);
-		attr_put_u64(out, "size", m.size);
-		if (m.flags & (QUEUE_MSG_8BIT | QUEUE_MSG_SMTPUTF8))
-			attr_put_str(out, "flags", (m.flags & QUEUE_MSG_8BIT) &&
-			    (m.flags & QUEUE_MSG_SMTPUTF8) ? "8bit,smtputf8" :
-			    (m.flags & QUEUE_MSG_8BIT) ? "8bit" : "smtputf8");
-		if (m.flags & (QUEUE_MSG_RET_HDRS | QUEUE_MSG_RET_FULL))
-			attr_put_str(out, "ret", m.flags & QUEUE_MSG_RET_HDRS ?
-			    "hdrs" : "full");
-		if (m.envid[0])
-			attr_put_str(out, "envid", m.envid);
-		if (m.msgid[0])
-			attr_put_str(out, "msgid", m.msgid);
-		if (m.subject[0])
-			attr_put_str(out, "subject", m.subject);
-		if (put_rcpts(p, t, j, out) < 0)
-			st = QUEUE_CORRUPT;
-	}
-	if (st == QUEUE_OK)
-		st = queue_content_write(t, j->id, fd);
-	queue_abort(&t);
-	if (st != QUEUE_OK || !strbuf_ok(out) || memfd_seal(fd) < 0) {
-		close(fd);
-		return -1;
-	}
-	*memfd_r = fd;
-	return 0;
-}
-
 /* postpone - the first job's recipients wait NOTICE_RETRY; the job goes */
 static void postpone(struct bpool *p, const char *why)
 {
@@ -400,7 +174,7 @@ static void postpone(struct bpool *p, const char *why)
 
 	queue_id_format(j->id, id);
 	log_warn("%s: cannot make the %s notice (%s); trying again later", id,
-	    kind_names[j->kind], why);
+	    notice_kind_names[j->kind], why);
 	if (j->kind != NOTICE_DELAY &&
 	    queue_begin(p->q->queue, 1, &t) == QUEUE_OK) {
 		for (i = 0; i < j->n; i++)
@@ -431,7 +205,7 @@ static void send_next(struct bpool *p)
 			break;
 		}
 		strbuf_reset(&out);
-		if (build(p, &p->jobs[0], &out, &memfd) < 0) {
+		if (notice_build(p->q, &p->jobs[0], &out, &memfd) < 0) {
 			postpone(p, "cannot read the message");
 			continue;
 		}
@@ -555,7 +329,7 @@ static void store(struct bpool *p, int fd)
 	st = queue_begin(q->queue, 1, &t);
 	if (st == QUEUE_OK)
 		st = queue_get_msg(t, j->id, &m);
-	dbl = st == QUEUE_OK && mailer_daemon(m.sender);
+	dbl = st == QUEUE_OK && notice_from_daemon(m.sender);
 	if (st == QUEUE_OK) {
 		char rcpt[ADDRESS_BUF + 300];
 
@@ -596,7 +370,7 @@ static void store(struct bpool *p, int fd)
 		if (t != NULL)
 			queue_abort(&t);
 		log_error("%s: cannot store the %s notice: %s", id,
-		    kind_names[j->kind], queue_error(q->queue));
+		    notice_kind_names[j->kind], queue_error(q->queue));
 		pop(p);		/* still owed: due again, tried again */
 		return;
 	}

@@ -19,6 +19,7 @@
 #include <openssl/ssl.h>
 
 #include "address.h"
+#include "config.h"
 #include "dns.h"
 #include "remote_proto.h"
 #include "remote_reply.h"
@@ -215,8 +216,28 @@ void smtp_deliver(struct remote *r, struct rjob *j);
 /* smtp_quit - QUIT and close the cached session */
 void smtp_quit(struct remote *r);
 
-/* status helpers */
+/* remote_session.c: session set-up and shared helpers */
+enum { S_OK, S_NEXT, S_TLS_FALLBACK };	/* smtp_session's outcomes */
+/* The last failure of a job's attempt, reported when no address is left */
+struct lastfail {
+	char status[16];
+	char text[REMOTE_TEXT_MAX];
+	char relay[REMOTE_RELAY_MAX];
+};
+/* smtp_session - connect to tg and set the session up for j (plain: no
+   STARTTLS, after a failed handshake at level may) */
+int smtp_session(struct remote *r, const struct target *tg,
+    const struct rjob *j, int plain, struct lastfail *lf);
+/* tmo - a timeout key's seconds, at least 1 */
+int64_t tmo(const struct remote *r, enum config_key k);
 /* reply_status - the enhanced code for a reply (its own or derived) */
 void reply_status(const struct smtp_reply *rp, char *out, size_t len);
+/* words - the reply as one line: "550 5.1.1 text; more text" */
+void words(const struct smtp_reply *rp, char *out, size_t len);
+/* defer_status - a reply's status made temporary */
+void defer_status(const struct smtp_reply *rp, char *st, size_t len);
+/* fail_last - remember why this address did not work */
+void fail_last(struct lastfail *lf, const char *status, const struct conn *c,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #endif
