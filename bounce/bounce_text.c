@@ -228,8 +228,13 @@ enum bclass bounce_class(const struct brcpt *r)
 		return BC_NO_DOMAIN;
 	if (code_is(st, "1.10"))
 		return BC_NULL_MX;
-	if (st[0] == '4')
+	/* Retries that ran out: unreachable servers for mail that goes
+	   out (a server, or a routing or DNS status), else a local
+	   problem that lasted: a full disk or postern's own reason. */
+	if (st[0] == '4' && (remote || strncmp(st + 1, ".4.", 3) == 0))
 		return BC_EXPIRED;
+	if (st[0] == '4')
+		return code_is(st, "3.1") ? BC_FULL : BC_GENERIC_LOCAL;
 	if (strstr(r->diag, "(in reply to MAIL FROM command)") != NULL)
 		return BC_SENDER;
 	if (!remote && code_is(st, "1.1"))
@@ -474,9 +479,19 @@ static void put_diag(struct tctx *c, const struct brcpt *r)
 		return;
 	if (bounce_smtp_reply(r->diag, &p, &n) &&
 	    bounce_remote_host(r->relay, host, sizeof(host))) {
+		const char *cmd = strstr(r->diag, " (in reply to "), *e;
+
 		strbuf_appends(c->out, "The server ");
 		btext_clean(c->out, host, strlen(host), 1);
-		strbuf_appends(c->out, " answered:\n");
+		/* which command it refused: with pipelining the transcript
+		   alone does not say */
+		if (cmd != NULL && (e = strstr(cmd, " command)")) != NULL) {
+			strbuf_appends(c->out, " answered the ");
+			btext_clean(c->out, cmd + 14, (size_t)(e - cmd - 14), 1);
+			strbuf_appends(c->out, " command:\n");
+		} else {
+			strbuf_appends(c->out, " answered:\n");
+		}
 		btext_clean(&c->tmp, p, n, 1);
 		verbatim(c);
 		return;

@@ -108,6 +108,23 @@ static void orig_of(struct queue_txn *t, const struct queue_rcpt *r,
 		buf[0] = '\0';
 }
 
+/* final_addr - the address to report for r: an alias's "|command" or
+   "/file" target is reported as the alias it came from (the diagnostic
+   names the program or file) */
+static const char *final_addr(struct queue_txn *t,
+    const struct queue_rcpt *r, char *buf, size_t len)
+{
+	struct queue_rcpt up = *r;
+	int depth = 0;
+
+	while (strchr(up.addr, '@') == NULL && up.parent != QUEUE_NO_PARENT &&
+	    depth++ < ROUTE_DEPTH_MAX * 4 &&
+	    queue_get_rcpt(t, up.id, up.parent, &up) == QUEUE_OK)
+		;
+	snprintf(buf, len, "%s", strchr(up.addr, '@') ? up.addr : r->addr);
+	return buf;
+}
+
 /* action - the DSN Action of a recipient in a notice of kind k */
 static const char *action(enum notice_kind k, const struct queue_rcpt *r)
 {
@@ -127,7 +144,7 @@ static int put_rcpts(struct qmgr *q, struct queue_txn *t,
 	struct strbuf prev = STRBUF_INIT(QUEUE_TRANSCRIPT_MAX + 1);
 	struct queue_rcpt r;
 	struct queue_msg m;
-	char orig[ADDRESS_BUF + 8];
+	char orig[ADDRESS_BUF + 8], fin[ADDRESS_BUF];
 	uint32_t prev_idx = 0;
 	int have_prev = 0, st = QUEUE_OK;
 	size_t i;
@@ -145,7 +162,7 @@ static int put_rcpts(struct qmgr *q, struct queue_txn *t,
 		if ((st = queue_get_rcpt(t, j->id, j->idx[i], &r)) != QUEUE_OK)
 			break;
 		attr_put_u64(out, "rcpt", r.idx);
-		attr_put_str(out, "addr", r.addr);
+		attr_put_str(out, "addr", final_addr(t, &r, fin, sizeof(fin)));
 		orig_of(t, &r, orig, sizeof(orig));
 		if (orig[0])
 			attr_put_str(out, "orig", orig);

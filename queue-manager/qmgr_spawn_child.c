@@ -196,9 +196,11 @@ spawn_child_run(const struct spawner *s, const struct spawn_req *rq, int sock,
 		child_fail(errfd, "setrlimit(RLIMIT_CORE): %s", strerror(errno));
 	if (s->root)
 		child_ids(rq, errfd);
-	if (chdir(rq->home ? rq->home : "/") < 0)
-		child_fail(errfd, "chdir %s: %s", rq->home ? rq->home : "/",
-		    strerror(errno));
+	/* A home that does not exist (default_privs is "nobody", whose home
+	   is /nonexistent) is no reason to refuse the job: "/" it is, as
+	   login(1) does. */
+	if ((rq->home == NULL || chdir(rq->home) < 0) && chdir("/") < 0)
+		child_fail(errfd, "chdir /: %s", strerror(errno));
 	execveat(rq->progfd, "", argv, envp, AT_EMPTY_PATH);
 	child_fail(errfd, "exec %s: %s", rq->program, strerror(errno));
 }

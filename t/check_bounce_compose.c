@@ -210,7 +210,7 @@ START_TEST(test_failure_two)
 	    "<staff@example.com>):\n");
 	ck_assert_uint_eq(count(nt.part[0], "this mailbox does not exist"),
 	    2);
-	has(nt.part[0], "The server mx.example.com answered:\n"
+	has(nt.part[0], "The server mx.example.com answered the RCPT TO command:\n"
 	    "    550 5.1.1 <bob@example.com>: no such user\n");
 	has(nt.part[0], "    550 5.1.1 <carol@example.com>: no such user\n");
 	has(nt.part[0], "Transcript of the last delivery attempt for "

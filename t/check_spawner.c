@@ -621,13 +621,16 @@ START_TEST(test_other_uid_nonroot)
 }
 END_TEST
 
-/* A missing program, and failures between fork and exec, each said. */
+/* A missing program, and failures between fork and exec, each said; a
+   missing home is not one. */
 START_TEST(test_exec_errors)
 {
 	char path[PATH_MAX + 64], want[PATH_MAX + 64];
 	const char *user;
 	uid_t uid;
 	gid_t gid;
+	pid_t pid;
+	int sock;
 
 	start();
 	worker_ids(&uid, &gid, &user);
@@ -638,8 +641,10 @@ START_TEST(test_exec_errors)
 	copy_file(self_exe, path, 0644);
 	xfmt(want, sizeof(want), "exec %s: Permission denied", path);
 	refused("bounce", uid, gid, user, NULL, NULL, want);
-	refused("local", uid, gid, user, NULL, "/nonexistent-home",
-	    "chdir /nonexistent-home: No such file or directory");
+	/* A home that does not exist: the worker starts in "/". */
+	sock = spawn("/nonexistent-home", &pid);
+	assert_line(read_report(sock), "cwd=/");
+	close(sock);
 }
 END_TEST
 
@@ -672,8 +677,8 @@ START_TEST(test_unsafe_program)
 }
 END_TEST
 
-/* Root: chroot comes before chdir and exec. An empty jail has no
-   dynamic loader, so exec fails there: after chdir worked inside it. */
+/* Root: only the remote worker may have a chroot, and it gets it as
+   arguments: it starts as root and confines itself. */
 START_TEST(test_chroot)
 {
 	char jail[PATH_MAX + 16], path[PATH_MAX + 32], line[PATH_MAX + 64];

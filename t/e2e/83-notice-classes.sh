@@ -3,30 +3,39 @@
 # reads (bounce/bounce_text.c) and the machine-readable report. Every
 # message comes from pt-alice@test.example, so every notice lands in her
 # Maildir; each is told apart by its In-Reply-To. Each notice must be a
-# multipart/report (report-type=delivery-status) with three parts, whose
-# delivery-status block for the recipient says Action: failed, the
-# expected Status and the right kind of Diagnostic-Code (smtp; for a
-# server's reply, x-unix; for a local program, x-postern; otherwise), and
-# whose text names the recipient, gives the right explanation and quotes
-# the server's (or the program's) answer where there is one:
-#   sender   the server refuses the sender: 553 5.7.1 to MAIL FROM
+# multipart/report (report-type=delivery-status) with three parts (the
+# third the whole original), whose delivery-status block for the
+# recipient says Action: failed, the expected Status and the right kind
+# of Diagnostic-Code (smtp; for a server's reply, x-unix; for a local
+# program, x-postern; otherwise), and whose text names the recipient,
+# gives the right explanation and quotes the server's (or the program's)
+# answer where there is one:
+#   sender   the server refuses the sender: 553 5.7.1 to MAIL FROM; the
+#            text also says it answered MAIL FROM ("(in reply to MAIL
+#            FROM command)")
 #   nxdomain the domain does not exist (NXDOMAIN): 5.1.2
 #   nullmx   the domain publishes a null MX (MX 0 "."): 5.1.10
 #   big      the server announces SIZE 1000, the message is 5000 bytes:
-#            5.3.4 (postern's own check: nothing is sent)
+#            5.3.4, postern's own check (x-postern), no data sent
 #   full     the server answers the end of data "552 5.2.2 mailbox full"
-#   diskfull a local mailbox on a full file system (a 64k tmpfs in a
-#            private mount namespace, as in 45-full-disk): deferred at
-#            each attempt (4.3.1) until the retries run out; the notice
-#            must not talk about mail servers that could not be reached
+#   diskfull pt-bob's Maildir on a full file system (a 64k tmpfs: the
+#            whole test runs in a private mount namespace, as
+#            45-full-disk does): deferred at each attempt (4.3.1) until
+#            the retries run out; the notice must explain a local failure
+#            (or a full mailbox), never "No mail server of test.example
+#            could be reached" (the explanation for remote expiries)
 #   loop     the domain's MX host is this host (myhostname): 5.4.6
 #   tls      tls_policy_file says "encrypt", the server has no STARTTLS:
 #            deferred 4.7.4 at each attempt, failed after 6 attempts
-#   prog     an alias to a command that exits 77 (EX_NOPERM): 5.7.0,
-#            x-unix, the program's output quoted
+#            with the TLS explanation (not the expiry one)
+#   prog     an alias to a command (run as default_privs, as in
+#            42-aliases) that prints a line and exits 77 (EX_NOPERM):
+#            5.7.0, x-unix, Final-Recipient the alias's address (never the
+#            command), the program's line quoted
 # (An unknown local user and an expiry with every connection refused are
 # in 81-notices.) All messages are injected at once and the notices
-# awaited together. Servers on 127.0.0.130-133.
+# awaited together: about 10 s on a quiet machine. Servers on
+# 127.0.0.130-133.
 . "$(dirname "$0")/lib.sh"
 need_root "local delivery of notices; mounting a small file system"
 command -v unshare >/dev/null || skip "unshare (util-linux) is missing"
@@ -34,10 +43,13 @@ if [ "${IN_NS:-}" != 1 ]; then
 	IN_NS=1 unshare -m --propagation private sh "$0"
 	rc=$?
 	trap - EXIT
+	# the mount point under the tmpfs, if the test stopped early
+	rmdir "$(home_of pt-bob)/Maildir" 2>/dev/null
 	exit $rc
 fi
 instance "relayhost =" "retry_schedule = 1s 1s 1s 1s 1s" \
-    "smtp_connect_timeout = 2s" "bounce_size_limit = 50k"
+    "smtp_connect_timeout = 2s" "bounce_size_limit = 50k" \
+    "default_privs = pt-bob"
 . "$top/t/e2e/remotenet.sh"
 cat >"$T/zone.json" <<'JSON'
 {"sender.test": {"MX": [[10, "mx.sender.test"]]},
@@ -113,18 +125,17 @@ send prog prog@test.example
 N=9
 
 notices() { delivered pt-alice; }
-# the machine is busy at times: up to 2 minutes
+# settled - every message has its notice, or the queue manager gave up
+# making one for now (it tries again in 5 minutes)
+settled() {
+	[ $(($(notices) + $(grep -c 'cannot make the failure notice' \
+	    "$T/log"))) -ge $N ]
+}
+# about 6 s on a quiet machine; up to 2 minutes on a busy one
 for _ in 1 2 3 4 5 6; do
-	wait_eval '[ "$(notices)" -ge $N ]' && break
+	wait_for settled && break
 done
-[ "$(notices)" -ge $N ] ||
-    fail "$(notices) notices of $N: $(grep -E 'status=|notification' "$T/log")"
 sleep 1
-[ "$(notices)" = $N ] || fail "$(notices) notices, not $N"
-[ "$(grep -c 'sender non-delivery notification: ' "$T/log")" = $N ] ||
-    fail "not $N notification log lines: $(grep notification "$T/log")"
-wait_queue 0 || fail "originals left in the queue: $(ctl queue)"
-
 say "each notice"
 cat >"$T/expect.py" <<'PY'
 # name: (recipient, status, Diagnostic-Code kind, phrases of the
@@ -138,7 +149,7 @@ EXPECT = {
          "the recipient."],
         ["553 5.7.1 <pt-alice@test.example>: Sender address rejected: "
          "not trusted here"],
-        ["(in reply to MAIL FROM command)"], []),
+        ["answered the MAIL FROM command"], []),
     "nxdomain": ("someone@nx.test", "5.1.2", "x-postern",
         ["The domain nx.test does not exist, so nothing can be delivered "
          "to any address there."],
@@ -152,10 +163,10 @@ EXPECT = {
         [], ["the server accepts at most 1000 (SIZE)"], []),
     "full": ("someone@full.test", "5.2.2", "smtp",
         ["The recipient's mailbox is full and cannot take more mail."],
-        ["552 5.2.2 mailbox full"], ["(in reply to end of DATA command)"],
-        []),
+        ["552 5.2.2 mailbox full"], [], []),
     "diskfull": ("pt-bob@test.example", "4.3.1", "x-postern",
-        ["6 delivery attempts"],
+        [("The mail system at test.example could not deliver the message",
+          "The recipient's mailbox is full"), "6 delivery attempts"],
         [], ["insufficient disk space"],
         ["No mail server of test.example could be reached"]),
     "loop": ("someone@loop.test", "5.4.6", "x-postern",
@@ -223,9 +234,12 @@ def check(msg, raw, name):
     assert "<" + rcpt + ">" in text, f"<{rcpt}> not in the text:\n{text}"
     ft = flat(text)
     for p in phrases:
-        assert flat(p) in ft, f"phrase {p!r} not in the text:\n{text}"
+        # a tuple: any one of these
+        alts = p if isinstance(p, tuple) else (p,)
+        assert any(flat(a) in ft for a in alts), \
+            f"phrase {p!r} not in the text:\n{text}"
     for q in quotes:
-        assert q in text, f"reply {q!r} not quoted in the text:\n{text}"
+        assert flat(q) in ft, f"reply {q!r} not quoted in the text:\n{text}"
         assert q in flat(dtext), f"reply {q!r} not in {dc!r}"
     for q in notes:
         assert flat(q) in ft, f"{q!r} not in the text:\n{text}"
@@ -257,7 +271,11 @@ for b in bad:
     print("FAIL", b)
 sys.exit(1 if bad else 0)
 PY
-    fail "notices: checks failed (log: $(grep -E 'status=(bounced|deferred)' "$T/log" | sed 's/^/    /'))"
+    fail "notices: checks failed; the log:
+$(grep -E 'status=bounced|notification|warning|error' "$T/log")"
+[ "$(grep -c 'sender non-delivery notification: ' "$T/log")" = $N ] ||
+    fail "not $N notification log lines: $(grep notification "$T/log")"
+wait_queue 0 || fail "originals left in the queue: $(ctl queue)"
 
 say "what the servers saw"
 "$PY" - "$FAULT_DIR" <<'PY' || fail "the servers' records"
@@ -267,14 +285,19 @@ for f in glob.glob(os.path.join(sys.argv[1], "*-*.json")):
     r = json.load(open(f))
     recs.setdefault(r["listener"], []).append(r)
 # the message data went only to full.test's server, never to the SIZE
-# 1000 one nor without TLS to tlsreq.test's; sender.test's never got
-# past MAIL FROM
-assert any(r["complete"] for r in recs.get("full", [])), "full: no data"
-assert not any(r["complete"] for r in recs.get("big", [])), "big got data"
-assert not any(r["complete"] for r in recs.get("tlsreq", [])), \
-    "tlsreq got data"
-assert not any(r["rcpts"] for r in recs.get("sender", [])), "sender: RCPT"
-assert not any(r["rcpts"] for r in recs.get("tlsreq", [])), "tlsreq: RCPT"
+# 1000 one, nor to tlsreq.test's without TLS (no MAIL at all); no
+# recipient was accepted after sender.test's server refused MAIL FROM
+def sent(name):
+    return [r for r in recs.get(name, []) if r["complete"]]
+assert sent("full"), "full: no data"
+assert not sent("big"), "big got the data"
+assert not sent("tlsreq"), "tlsreq got the data"
+assert not any(r["mail_from"] is not None for r in recs.get("tlsreq", [])), \
+    "tlsreq got MAIL FROM without TLS"
+assert not any((x["reply"] or "").startswith("2")
+               for r in recs.get("sender", []) for x in r["rcpts"]), \
+    "sender.test accepted a recipient"
+assert recs.get("sender"), "sender.test saw nothing"
 PY
 stop_qmgr
 umount "$hb/Maildir"
