@@ -11,7 +11,8 @@ printf 'Subject: hello\nTo: a@x.example\n\nline one\n.. two dots\nno final newli
     fail "sendmail exited $?"
 wait_queue 1 || fail "message not picked up"
 [ "$(maildrop_count)" = 0 ] || fail "maildrop not empty"
-json=$(ctl queue --json)
+# (a notice for carol, from <>, may be queued by now too)
+json=$(ctl queue --json | grep -v '"sender":""')
 id=$(printf "%s\n" "$json" | $PY -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 printf "%s\n" "$json" | $PY -c '
 import json, sys
@@ -56,7 +57,7 @@ From the start
 MSG
 inject -i two@x.example <"$T/msg" || fail "sendmail exited $?"
 wait_queue 2 || fail "second message not picked up"
-id2=$(ctl queue --json | tail -n 1 | $PY -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+id2=$(ctl queue --json | grep -v '"sender":""' | tail -n 1 | $PY -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 ctl show "$id2" --content >"$T/content2"
 tail -c "$(wc -c <"$T/msg")" "$T/content2" | cmp - "$T/msg" || fail "content differs"
 [ "$(head -c 9 "$T/content2")" = "Received:" ] || fail "no Received line"
@@ -76,7 +77,7 @@ inject -bp -C "$T/etc" | grep -q "^$id " || fail "sendmail -bp lacks $id"
 say "CRLF line ends become LF"
 printf 'Subject: crlf\r\nX-Test-Token: crlf\r\n\r\na\r\nb\rc\r\n' | inject -i crlf@x.example || fail "sendmail $?"
 wait_queue 3 || fail "third message not picked up"
-id3=$(ctl queue --json | tail -n 1 | $PY -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+id3=$(ctl queue --json | grep -v '"sender":""' | tail -n 1 | $PY -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 [ "$(ctl show "$id3" --content | tail -c 6 | od -An -c | tr -d ' \n')" = 'a\nb\rc\n' ] ||
     fail "line ends not normalised"
 stop_qmgr

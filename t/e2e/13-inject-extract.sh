@@ -9,7 +9,7 @@ rcpts_of() {	# id -> sorted addresses
 import json, sys
 print(" ".join(sorted(r["address"] for r in json.load(sys.stdin)["recipients"])))'
 }
-last_id() { ctl queue --json | tail -n 1 | $PY -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
+last_id() { ctl queue --json | grep -v '"sender":""' | tail -n 1 | $PY -c 'import json,sys; print(json.load(sys.stdin)["id"])'; }
 
 say "To, Cc, Bcc with display names, a group and folding"
 cat <<'MSG' | inject -t -i extra@x.example || fail "sendmail -t: $?"

@@ -6,7 +6,7 @@
 instance
 start_qmgr
 n=0
-last() { ctl queue --json | tail -n 1; }
+last() { ctl queue --json | grep -v '"sender":""' | tail -n 1; }
 content() { ctl show "$(last | $PY -c 'import json,sys; print(json.load(sys.stdin)["id"])')" --content; }
 queued() { n=$((n + 1)); wait_queue $n || fail "message $n not queued"; }
 
