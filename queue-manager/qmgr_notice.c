@@ -41,6 +41,7 @@
 #include "bounce_proto.h"
 #include "config.h"
 #include "die.h"
+#include "fsio.h"
 #include "ipc.h"
 #include "log.h"
 #include "memfd.h"
@@ -366,6 +367,7 @@ static void store(struct bpool *p, int fd)
 		st = queue_delete(t, j->id);
 		removed = st == QUEUE_OK;
 	}
+	fsio_crashpoint("qmgr.before_notice_commit");
 	if (st != QUEUE_OK || queue_commit(&t) != QUEUE_OK) {
 		if (t != NULL)
 			queue_abort(&t);
@@ -374,6 +376,7 @@ static void store(struct bpool *p, int fd)
 		pop(p);		/* still owed: due again, tried again */
 		return;
 	}
+	fsio_crashpoint("qmgr.after_notice_commit");
 	queue_id_format(newid, nid);
 	log_info("%s: sender %s notification: %s", id, j->kind ==
 	    NOTICE_FAILURE ? "non-delivery" : j->kind == NOTICE_DELAY ?
