@@ -37,6 +37,9 @@ void ctl_local_time(int64_t us, char buf[64]);
 void ctl_emit(struct strbuf *out);
 int ctl_queue(struct ctl *c);
 
+/* posternctl_control.c: verbs through the control socket */
+int ctl_control(struct ctl *c, const char *verb, int argc, char **argv);
+
 /* posternctl_show.c */
 int ctl_show(struct ctl *c, const char *id);
 int ctl_mailq(struct ctl *c);

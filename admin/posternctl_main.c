@@ -4,6 +4,13 @@
  *   posternctl [-c DIR] queue [--json]
  *   posternctl [-c DIR] show ID [--json] [--content] [--transcript]
  *   posternctl [-c DIR] mailq
+ *   posternctl [-c DIR] status | reload
+ *   posternctl [-c DIR] hold|release|delete|retry|bounce [ID...] [--all]
+ *       [--sender A] [--recipient A] [--domain D] [--state S]
+ *       [--older-than DURATION] [--error TEXT] [--dry-run]
+ *
+ * queue, show and mailq read the queue directly; the others go through
+ * the queue manager's control socket (posternctl_control.c).
  *
  * Exit codes: 0 done, 64 usage, 67 no such message, 70 a damaged record,
  * 74 output error, 75 the queue cannot be read now, 77 not allowed to
@@ -30,7 +37,14 @@ static void __attribute__((noreturn)) usage(void)
 	fprintf(stderr, "usage: posternctl [-c DIR] queue [--json]\n"
 	    "       posternctl [-c DIR] show ID [--json] [--content] "
 	    "[--transcript]\n"
-	    "       posternctl [-c DIR] mailq\n");
+	    "       posternctl [-c DIR] mailq\n"
+	    "       posternctl [-c DIR] status | reload\n"
+	    "       posternctl [-c DIR] hold|release|delete|retry|bounce "
+	    "[ID...] [--all]\n"
+	    "           [--sender A] [--recipient A] [--domain D] "
+	    "[--state S]\n"
+	    "           [--older-than DURATION] [--error TEXT] "
+	    "[--dry-run]\n");
 	exit(EX_USAGE);
 }
 
@@ -79,6 +93,10 @@ static void options(struct ctl *c, int argc, char **argv, int *ipos)
 	}
 }
 
+/* The verbs that go to the queue manager (posternctl_control.c) */
+static const char *const control_verbs[] = { "status", "reload", "hold",
+    "release", "delete", "retry", "bounce", NULL };
+
 int main(int argc, char **argv)
 {
 	struct ctl c = { NULL, NULL, 0, 0, 0 };
@@ -100,6 +118,9 @@ int main(int argc, char **argv)
 		die_perm(EX_CONFIG, "%s", err);
 	argv += optind;
 	argc -= optind;
+	for (ch = 0; control_verbs[ch] != NULL; ch++)
+		if (strcmp(argv[0], control_verbs[ch]) == 0)
+			return ctl_control(&c, argv[0], argc - 1, argv + 1);
 	options(&c, argc - 1, argv + 1, strcmp(argv[0], "show") == 0 ?
 	    &idpos : NULL);
 	if (strcmp(argv[0], "queue") == 0 && !c.content) {

@@ -43,6 +43,7 @@ struct qmgr {
 	uid_t remote_uid;		/* remote_user; 0 when it does not exist */
 	gid_t remote_gid;
 	struct sched *sched;
+	struct control *control;	/* the control socket */
 	int stopping;			/* SIGTERM: dispatch nothing new */
 };
 
@@ -96,6 +97,18 @@ void sched_kick(struct sched *s);
 int sched_kicked(const struct sched *s);
 /* sched_reload - SIGHUP: reopen maps from the new configuration */
 void sched_reload(struct sched *s);
+
+/* qmgr_control.c: the control socket (control_proto.h) */
+struct control;
+/* control_open - listen on run_directory/control; never NULL unless out
+   of memory (without a socket it just has nothing to poll) */
+struct control *control_open(struct qmgr *q);
+void control_close(struct control **ctl);
+/* control_pollfds - the listening socket and the connections */
+size_t control_pollfds(const struct control *ctl, struct pollfd *pfd,
+    size_t max);
+/* control_ready - accept, read requests, answer, close */
+void control_ready(struct control *ctl, const struct pollfd *pfd, size_t n);
 
 /* qmgr_loop.c */
 int qmgr_loop(struct qmgr *q);

@@ -147,9 +147,9 @@ static void stop_wait(struct qmgr *q)
 /* turn - one wait for events and what follows; 1 when told to stop */
 static int turn(struct qmgr *q, int64_t *pick, int64_t *retry, int64_t *due)
 {
-	struct pollfd pfd[2 + 512];
+	struct pollfd pfd[2 + 512 + 32];
 	int64_t wake = *pick < *due ? *pick : *due;
-	size_t n;
+	size_t n, nc;
 	int what;
 
 	pfd[0].fd = q->trigger_fd;
@@ -157,7 +157,8 @@ static int turn(struct qmgr *q, int64_t *pick, int64_t *retry, int64_t *due)
 	pfd[0].events = pfd[1].events = POLLIN;
 	pfd[0].revents = pfd[1].revents = 0;
 	n = sched_pollfds(q->sched, pfd + 2, 512);
-	if (poll(pfd, 2 + n, wait_ms(wake)) < 0 && errno != EINTR)
+	nc = control_pollfds(q->control, pfd + 2 + n, 32);
+	if (poll(pfd, 2 + n + nc, wait_ms(wake)) < 0 && errno != EINTR)
 		die_temp("poll: %s", strerror(errno));
 	if (pfd[1].revents & POLLIN) {
 		what = on_signals(q);
@@ -174,6 +175,7 @@ static int turn(struct qmgr *q, int64_t *pick, int64_t *retry, int64_t *due)
 			*pick = 0;
 	}
 	sched_ready(q->sched, pfd + 2, n);
+	control_ready(q->control, pfd + 2 + n, nc);
 	return 0;
 }
 
@@ -187,6 +189,8 @@ int qmgr_loop(struct qmgr *q)
 		die_temp("cannot start pickup");
 	if ((q->sched = sched_new(q)) == NULL)
 		die_temp("cannot start the scheduler");
+	if ((q->control = control_open(q)) == NULL)
+		die_temp("cannot start the control socket");
 	log_info("started, queue %s", q->layout.queue);
 	for (;;) {
 		if (timeutil_monotonic() >= pick) {
@@ -204,6 +208,7 @@ int qmgr_loop(struct qmgr *q)
 			break;
 	}
 	log_info("stopping");
+	control_close(&q->control);
 	stop_wait(q);
 	sched_free(&q->sched);
 	pickup_free(&q->pickup);

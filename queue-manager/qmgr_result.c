@@ -272,7 +272,12 @@ static int record_one(struct qmgr *q, struct queue_txn *t,
 	if ((st = queue_get_msg(t, res->id, &m)) != QUEUE_OK ||
 	    (st = queue_get_rcpt(t, res->id, res->idx, &r)) != QUEUE_OK)
 		return st == QUEUE_TEMP ? -1 : 0;	/* deleted meanwhile */
-	if (r.state != QS_PENDING && r.state != QS_DEFERRED)
+	/* A message held while a job had it: what the job finished counts
+	   (else a release would deliver it twice); a deferral keeps it
+	   held. */
+	if (r.state != QS_PENDING && r.state != QS_DEFERRED &&
+	    !(r.state == QS_HELD && (res->kind == RES_OK ||
+	    res->kind == RES_FAIL)))
 		return 0;
 	status = apply(q->cfg, &m, res, &r, now);
 	if (res->attempted)

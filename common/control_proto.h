@@ -1,0 +1,82 @@
+/*
+ * control_proto - the queue manager's control socket (posternctl speaks
+ * it). Version 1. FIRST PART of the administration issue: the verbs that
+ * change the queue, and status; the listings still read the queue
+ * directly (posternctl_queue.c) and move here next.
+ *
+ * The socket is run_directory/control, SOCK_STREAM, mode 0666: anyone
+ * may connect, and the queue manager knows who did from SO_PEERCRED.
+ * Root and members of admin_group are administrators; anyone else gets
+ * "status" only, and every other verb is refused with EX_NOPERM (77).
+ * One request per connection, then the answer, then the queue manager
+ * closes it. Frames are ipc.h frames, without descriptors.
+ *
+ * REQUEST (posternctl -> queue manager), at most CONTROL_REQUEST_MAX
+ * bytes, within CONTROL_REQUEST_WAIT of connecting; unknown names are
+ * refused:
+ *   v          required, once  "1"
+ *   verb       required, once  status, reload, hold, release, delete,
+ *                              retry or bounce
+ *   id         repeated        queue ids (11 characters each)
+ *   all        optional, once  "1": every message
+ *   sender     optional, once  the envelope sender is this address
+ *                              (case-insensitive; "<>" for the null one)
+ *   recipient  optional, once  a recipient is this address
+ *   domain     optional, once  a recipient's domain is this one
+ *   state      optional, once  a recipient is in this state: pending,
+ *                              deferred, held or failed
+ *   older_than optional, once  seconds: arrived at least this long ago
+ *   error      optional, once  a recipient's last diagnostic contains
+ *                              this text (case-insensitive)
+ *   dry_run    optional, once  "1": say what would be touched, touch
+ *                              nothing
+ *   The bulk verbs (hold, release, delete, retry, bounce) need ids, all,
+ *   or at least one selector; selectors all apply (AND), and ids are
+ *   filtered by them too.
+ *
+ * ANSWER (queue manager -> posternctl): any number of frames with
+ *   out        text for standard output
+ * then one last frame with
+ *   status     required  a sysexits code: 0 done, 64 bad request, 67 no
+ *                        such message, 75 try again, 77 not allowed
+ *   error      optional  one line for standard error
+ *
+ * Each message a bulk verb changes is logged as
+ *   ID: VERB by uid N (NAME)
+ * (the audit line), and printed as "ID VERB" (or "ID would VERB" for
+ * dry_run) in the answer.
+ */
+#ifndef POSTERN_CONTROL_PROTO_H
+#define POSTERN_CONTROL_PROTO_H
+
+#include "attr.h"
+
+#define CONTROL_VERSION "1"
+#define CONTROL_REQUEST_MAX (64 * 1024)
+#define CONTROL_REQUEST_WAIT 10		/* seconds */
+#define CONTROL_IDS_MAX 10000		/* ids in one request */
+#define CONTROL_ANSWER_FRAME (256 * 1024)
+
+static const struct attr_spec control_request_spec[] __attribute__((unused))
+    = {
+	{ "v", ATTR_REQUIRED | ATTR_TEXT, 4 },
+	{ "verb", ATTR_REQUIRED | ATTR_TEXT, 16 },
+	{ "id", ATTR_REPEAT | ATTR_TEXT, 11 },
+	{ "all", ATTR_NUMBER, 1 },
+	{ "sender", ATTR_TEXT, 254 },
+	{ "recipient", ATTR_TEXT, 254 },
+	{ "domain", ATTR_TEXT, 253 },
+	{ "state", ATTR_TEXT, 16 },
+	{ "older_than", ATTR_NUMBER, 12 },
+	{ "error", ATTR_TEXT, 256 },
+	{ "dry_run", ATTR_NUMBER, 1 },
+};
+
+static const struct attr_spec control_answer_spec[] __attribute__((unused))
+    = {
+	{ "out", ATTR_TEXT | ATTR_LINES, CONTROL_ANSWER_FRAME },
+	{ "status", ATTR_NUMBER, 3 },
+	{ "error", ATTR_TEXT, 1024 },
+};
+
+#endif

@@ -1,0 +1,641 @@
+/*
+ * qmgr_control - the control socket (protocol: control_proto.h).
+ *
+ * A listening socket in run_directory, polled by the event loop with at
+ * most CONN_MAX connections. Each connection gets one request, read
+ * without blocking within CONTROL_REQUEST_WAIT, and one answer, written
+ * without blocking from a buffer (a client that does not read is closed
+ * after CONN_WAIT), so no client can stall the queue manager. The caller
+ * is whoever SO_PEERCRED says; the file mode of the socket (0666) is not
+ * the gate. The request is untrusted input: decoded against the schema,
+ * ids parsed strictly, counts bounded.
+ *
+ * Bulk verbs select messages (ids, all, selectors), then change them in
+ * write transactions of BATCH messages, and log one audit line for each
+ * after its transaction commits. Results of jobs in flight for a deleted
+ * message are dropped when they come back; a held message's recipients
+ * that a job in flight finishes are recorded (qmgr_result.c).
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "control_proto.h"
+#include "ipc.h"
+#include "log.h"
+#include "privs.h"
+#include "qmgr.h"
+#include "qmgr_deliver.h"
+#include "queue.h"
+#include "timeutil.h"
+
+#define CONN_MAX 16
+#define CONN_WAIT (60 * 1000000LL)	/* to write an answer */
+#define BATCH 500			/* messages per write transaction */
+#define NSPEC(s) (sizeof(s) / sizeof((s)[0]))
+
+enum verb { V_STATUS, V_RELOAD, V_HOLD, V_RELEASE, V_DELETE, V_RETRY,
+    V_BOUNCE };
+static const char *const verbs[] = { "status", "reload", "hold", "release",
+    "delete", "retry", "bounce" };
+static const char *const done_words[] = { "", "", "held", "released",
+    "deleted", "retried", "bounced" };
+
+struct cconn {
+	int fd;
+	uid_t uid;
+	gid_t gid;
+	struct ipc_reader rd;
+	int64_t deadline;		/* monotonic */
+	struct strbuf out;		/* answer frames not yet written */
+	size_t sent;
+	int answered;			/* the answer is complete */
+};
+
+struct control {
+	struct qmgr *q;
+	int lfd;
+	struct cconn *c[CONN_MAX];
+	size_t n;
+	int64_t started;		/* wall clock */
+};
+
+/* A selection of messages. */
+struct sel {
+	uint64_t *ids;
+	size_t nids;
+	int all;
+	const char *sender, *recipient, *domain, *error;
+	int state;			/* enum queue_state, or -1 */
+	int64_t older;			/* arrival before this, or 0 */
+	int dry_run;
+};
+
+struct control *control_open(struct qmgr *q)
+{
+	struct control *ctl = calloc(1, sizeof(*ctl));
+	struct sockaddr_un sa;
+
+	if (ctl == NULL)
+		return NULL;
+	ctl->q = q;
+	ctl->started = timeutil_now();
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(q->layout.control) >= sizeof(sa.sun_path)) {
+		log_error("the control socket path %s is too long",
+		    q->layout.control);
+		ctl->lfd = -1;
+		return ctl;
+	}
+	memcpy(sa.sun_path, q->layout.control, strlen(q->layout.control));
+	/* A socket left by a queue manager that died: we hold the lock. */
+	unlink(q->layout.control);
+	ctl->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (ctl->lfd < 0 || bind(ctl->lfd, (struct sockaddr *)&sa,
+	    sizeof(sa)) < 0 || chmod(q->layout.control, 0666) < 0 ||
+	    listen(ctl->lfd, 16) < 0) {
+		log_error("cannot listen on %s: %s; posternctl cannot reach "
+		    "the queue manager", q->layout.control, strerror(errno));
+		if (ctl->lfd >= 0)
+			close(ctl->lfd);
+		ctl->lfd = -1;
+	}
+	return ctl;
+}
+
+static void conn_free(struct cconn **cp)
+{
+	struct cconn *c = *cp;
+
+	if (c == NULL)
+		return;
+	ipc_reader_release(&c->rd);
+	strbuf_release(&c->out);
+	close(c->fd);
+	free(c);
+	*cp = NULL;
+}
+
+static void drop(struct control *ctl, size_t i)
+{
+	conn_free(&ctl->c[i]);
+	ctl->c[i] = ctl->c[--ctl->n];
+	ctl->c[ctl->n] = NULL;
+}
+
+void control_close(struct control **cp)
+{
+	struct control *ctl = *cp;
+
+	if (ctl == NULL)
+		return;
+	while (ctl->n > 0)
+		drop(ctl, ctl->n - 1);
+	if (ctl->lfd >= 0) {
+		close(ctl->lfd);
+		unlink(ctl->q->layout.control);
+	}
+	free(ctl);
+	*cp = NULL;
+}
+
+size_t control_pollfds(const struct control *ctl, struct pollfd *pfd,
+    size_t max)
+{
+	size_t i, k = 0;
+
+	if (ctl == NULL)
+		return 0;
+	if (ctl->lfd >= 0 && k < max && ctl->n < CONN_MAX) {
+		pfd[k].fd = ctl->lfd;
+		pfd[k].events = POLLIN;
+		pfd[k++].revents = 0;
+	}
+	for (i = 0; i < ctl->n && k < max; i++) {
+		pfd[k].fd = ctl->c[i]->fd;
+		pfd[k].events = ctl->c[i]->answered ? POLLOUT : POLLIN;
+		pfd[k++].revents = 0;
+	}
+	return k;
+}
+
+/* frame - one answer frame onto the connection's buffer */
+static void frame(struct cconn *c, const struct strbuf *payload)
+{
+	uint32_t h = htonl((uint32_t)payload->len);
+
+	strbuf_append(&c->out, &h, sizeof(h));
+	strbuf_append(&c->out, payload->s ? payload->s : "", payload->len);
+}
+
+/* say - text for the client's standard output, in frames */
+static void say(struct cconn *c, struct strbuf *text)
+{
+	struct strbuf p = STRBUF_INIT(CONTROL_ANSWER_FRAME + 64);
+	size_t off = 0, n;
+
+	while (off < text->len) {
+		n = text->len - off < CONTROL_ANSWER_FRAME - 16 ?
+		    text->len - off : CONTROL_ANSWER_FRAME - 16;
+		strbuf_reset(&p);
+		attr_put(&p, "out", text->s + off, n);
+		frame(c, &p);
+		off += n;
+	}
+	strbuf_reset(text);
+	strbuf_release(&p);
+}
+
+/* finish - the last frame: status and maybe an error */
+static void finish(struct cconn *c, int status, const char *error)
+{
+	struct strbuf p = STRBUF_INIT(2048);
+
+	attr_put_u64(&p, "status", (uint64_t)status);
+	if (error != NULL)
+		attr_put_str(&p, "error", error);
+	frame(c, &p);
+	strbuf_release(&p);
+	c->answered = 1;
+	c->deadline = timeutil_monotonic() + CONN_WAIT;
+}
+
+/* who - "uid N (name)" for the audit lines */
+static void who(uid_t uid, char *buf, size_t len)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	snprintf(buf, len, "uid %lu (%s)", (unsigned long)uid, pw ?
+	    pw->pw_name : "?");
+}
+
+/* is_admin - root, or a member of admin_group */
+static int is_admin(const struct control *ctl, uid_t uid)
+{
+	gid_t g;
+	const char *why;
+
+	if (uid == 0)
+		return 1;
+	if (privs_group(config_str(ctl->q->cfg, CK_admin_group), &g, &why) < 0)
+		return 0;
+	return privs_in_group(uid, g);
+}
+
+/* status - the queue manager's state, in text */
+static void status(struct control *ctl, struct cconn *c)
+{
+	struct strbuf t = STRBUF_INIT(4096);
+	int64_t up = (timeutil_now() - ctl->started) / 1000000;
+
+	strbuf_appendf(&t, "postern-qmgr is running, pid %ld, up %lldd "
+	    "%02lld:%02lld:%02lld\nconfiguration: %s\nqueue: %s\n"
+	    "jobs in flight: %zu\n", (long)getpid(), (long long)(up / 86400),
+	    (long long)(up / 3600 % 24), (long long)(up / 60 % 60),
+	    (long long)(up % 60), ctl->q->config_dir, ctl->q->layout.queue,
+	    sched_busy(ctl->q->sched));
+	say(c, &t);
+	strbuf_release(&t);
+	finish(c, 0, NULL);
+}
+
+/* lower - an ASCII copy in lower case */
+static void lower(const char *s, char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < len; i++)
+		out[i] = (char)tolower((unsigned char)s[i]);
+	out[i] = '\0';
+}
+
+/* rcpt_matches - the recipient selectors hold for r */
+static int rcpt_matches(const struct sel *s, const struct queue_rcpt *r)
+{
+	const char *at = strrchr(r->addr, '@');
+
+	if (s->recipient && strcasecmp(r->addr, s->recipient) != 0)
+		return 0;
+	if (s->domain && (at == NULL || strcasecmp(at + 1, s->domain) != 0))
+		return 0;
+	if (s->state >= 0 && (int)r->state != s->state)
+		return 0;
+	if (s->error) {
+		char d[QUEUE_DIAG_MAX + 1], e[300];
+
+		lower(r->diag, d, sizeof(d));
+		lower(s->error, e, sizeof(e));
+		if (strstr(d, e) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
+/* matches - message m (in t) is selected */
+static int matches(const struct sel *s, struct queue_txn *t,
+    const struct queue_msg *m)
+{
+	struct queue_rcpt r;
+	uint32_t i;
+
+	if (s->sender && (strcmp(s->sender, "<>") == 0 ? m->sender[0] !=
+	    '\0' : strcasecmp(m->sender, s->sender) != 0))
+		return 0;
+	if (s->older && m->arrival > s->older)
+		return 0;
+	if (!s->recipient && !s->domain && s->state < 0 && !s->error)
+		return 1;
+	for (i = 0; i < m->nrcpt; i++)
+		if (queue_get_rcpt(t, m->id, i, &r) == QUEUE_OK &&
+		    rcpt_matches(s, &r))
+			return 1;
+	return 0;
+}
+
+/* push - one id onto a growing list; -1 when out of memory */
+static int push(uint64_t **v, size_t *n, size_t *cap, uint64_t id)
+{
+	uint64_t *nv;
+
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 256;
+
+		if ((nv = reallocarray(*v, nc, sizeof(*nv))) == NULL)
+			return -1;
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = id;
+	return 0;
+}
+
+/* select_ids - the selected messages' ids, in id order; -1 on failure */
+static int select_ids(struct control *ctl, const struct sel *s,
+    uint64_t **v, size_t *n)
+{
+	struct queue_txn *t;
+	struct queue_msg m;
+	uint64_t after = 0;
+	size_t cap = 0, i, seen;
+	int st = QUEUE_OK;
+
+	*v = NULL;
+	*n = 0;
+	if (s->nids > 0) {
+		if (queue_begin(ctl->q->queue, 0, &t) != QUEUE_OK)
+			return -1;
+		for (i = 0; i < s->nids; i++)
+			if (queue_get_msg(t, s->ids[i], &m) == QUEUE_OK &&
+			    matches(s, t, &m) && push(v, n, &cap, m.id) < 0)
+				st = QUEUE_TEMP;
+		queue_abort(&t);
+		return st == QUEUE_OK ? 0 : -1;
+	}
+	/* Short read transactions, so that LMDB can reuse pages. */
+	do {
+		if (queue_begin(ctl->q->queue, 0, &t) != QUEUE_OK)
+			return -1;
+		for (seen = 0; seen < 1000 && (st = queue_next_msg(t, after,
+		    &m)) == QUEUE_OK; seen++) {
+			after = m.id;
+			if (matches(s, t, &m) && push(v, n, &cap, m.id) < 0) {
+				queue_abort(&t);
+				return -1;
+			}
+		}
+		queue_abort(&t);
+	} while (st == QUEUE_OK);
+	return st == QUEUE_NOTFOUND ? 0 : -1;
+}
+
+/* change - the verb's change to one message; the queue status */
+static int change(struct control *ctl, struct queue_txn *t, enum verb v,
+    uint64_t id, int64_t now)
+{
+	struct queue_msg m;
+	struct queue_rcpt r;
+	uint32_t i;
+	int st;
+
+	switch (v) {
+	case V_HOLD:
+		return queue_set_held(t, id, 1, now);
+	case V_RELEASE:
+		return queue_set_held(t, id, 0, now);
+	case V_DELETE:
+		return queue_delete(t, id);
+	default:
+		break;
+	}
+	if ((st = queue_get_msg(t, id, &m)) != QUEUE_OK)
+		return st;
+	for (i = 0; i < m.nrcpt; i++) {
+		if ((st = queue_get_rcpt(t, id, i, &r)) != QUEUE_OK)
+			return st;
+		if (v == V_RETRY && r.state == QS_DEFERRED) {
+			r.next = now;
+		} else if (v == V_BOUNCE && (r.state == QS_PENDING ||
+		    r.state == QS_DEFERRED || r.state == QS_HELD)) {
+			r.state = QS_FAILED;
+			snprintf(r.status, sizeof(r.status), "5.0.0");
+			snprintf(r.diag, sizeof(r.diag), "removed by the "
+			    "administrator");
+			snprintf(r.relay, sizeof(r.relay), "none");
+			r.next = now;
+			if (notice_owed(&m, &r))
+				r.flags |= QUEUE_RCPT_REPORT;
+		} else {
+			continue;
+		}
+		if ((st = queue_put_rcpt(t, &r)) != QUEUE_OK)
+			return st;
+	}
+	if (v == V_BOUNCE && message_done(t, id))
+		return queue_delete(t, id);
+	(void)ctl;
+	return QUEUE_OK;
+}
+
+/* apply - the verb to the selected ids, in batches; 0 or -1 */
+static int apply(struct control *ctl, struct cconn *c, enum verb v,
+    const uint64_t *ids, size_t n, int dry_run)
+{
+	struct strbuf text = STRBUF_INIT(64u << 20);
+	char idt[QUEUE_ID_TEXT + 1], by[128];
+	struct queue_txn *t;
+	int64_t now = timeutil_now();
+	size_t i, k, end;
+	int st = QUEUE_OK;
+
+	who(c->uid, by, sizeof(by));
+	for (i = 0; i < n; i = end) {
+		end = i + BATCH < n ? i + BATCH : n;
+		if (!dry_run && queue_begin(ctl->q->queue, 1, &t) != QUEUE_OK)
+			break;
+		for (k = i; !dry_run && k < end && st != QUEUE_TEMP; k++)
+			st = change(ctl, t, v, ids[k], now);
+		if (!dry_run && (st == QUEUE_TEMP || queue_commit(&t) !=
+		    QUEUE_OK)) {
+			log_error("cannot %s messages: %s", verbs[v],
+			    queue_error(ctl->q->queue));
+			strbuf_release(&text);
+			return -1;
+		}
+		for (k = i; k < end; k++) {
+			queue_id_format(ids[k], idt);
+			if (!dry_run)
+				log_info("%s: %s by %s", idt, done_words[v], by);
+			strbuf_appendf(&text, "%s %s%s\n", idt, dry_run ?
+			    "would be " : "", done_words[v]);
+		}
+	}
+	if (text.len == 0)
+		strbuf_appends(&text, "no message matches\n");
+	say(c, &text);
+	strbuf_release(&text);
+	if (!dry_run && v != V_HOLD && v != V_DELETE)
+		sched_kick(ctl->q->sched);
+	return 0;
+}
+
+/* parse_sel - the selection in the request; NULL or why not */
+static const char *parse_sel(const struct attr_list *al, struct sel *s,
+    int *nsel)
+{
+	size_t i;
+	uint64_t v;
+
+	memset(s, 0, sizeof(*s));
+	s->state = -1;
+	*nsel = 0;
+	if (attr_count(al, "id") > CONTROL_IDS_MAX)
+		return "too many ids";
+	if ((s->ids = calloc(attr_count(al, "id") + 1, sizeof(*s->ids))) ==
+	    NULL)
+		return "out of memory";
+	for (i = 0; i < al->n; i++) {
+		const struct attr *a = &al->v[i];
+
+		if (strcmp(a->name, "id") == 0) {
+			if (queue_id_parse(a->value, &s->ids[s->nids]) < 0)
+				return "not a queue id";
+			s->nids++;
+		} else if (strcmp(a->name, "all") == 0)
+			s->all = 1;
+		else if (strcmp(a->name, "dry_run") == 0)
+			s->dry_run = 1;
+		else if (strcmp(a->name, "sender") == 0 && ++*nsel)
+			s->sender = a->value;
+		else if (strcmp(a->name, "recipient") == 0 && ++*nsel)
+			s->recipient = a->value;
+		else if (strcmp(a->name, "domain") == 0 && ++*nsel)
+			s->domain = a->value;
+		else if (strcmp(a->name, "error") == 0 && ++*nsel)
+			s->error = a->value;
+		else if (strcmp(a->name, "state") == 0 && ++*nsel) {
+			if ((s->state = queue_state_lookup(a->value)) < 0)
+				return "unknown state";
+		} else if (strcmp(a->name, "older_than") == 0 && ++*nsel) {
+			if (attr_u64(a, &v) < 0 || v > 100LL * 365 * 86400)
+				return "bad older_than";
+			s->older = timeutil_now() - (int64_t)v * 1000000;
+		}
+	}
+	return NULL;
+}
+
+/* handle - one request */
+static void handle(struct control *ctl, struct cconn *c,
+    const struct ipc_msg *m)
+{
+	const struct attr *va;
+	const char *why = NULL, *name = NULL;
+	char err[256];
+	struct sel s;
+	uint64_t *ids = NULL;
+	size_t n = 0, k;
+	int nsel = 0;
+	enum verb v;
+
+	if (attr_check(&m->attrs, control_request_spec,
+	    NSPEC(control_request_spec), 0, &why, &name) < 0 ||
+	    strcmp(m->attrs.v[0].name, "v") != 0 ||
+	    strcmp(m->attrs.v[0].value, CONTROL_VERSION) != 0) {
+		snprintf(err, sizeof(err), "bad request: %s%s%s", why ? why :
+		    "not version 1", name ? ": " : "", name ? name : "");
+		return finish(c, 64, err);
+	}
+	va = attr_find(&m->attrs, "verb");
+	for (k = 0; k < sizeof(verbs) / sizeof(verbs[0]) &&
+	    strcmp(verbs[k], va->value) != 0; k++)
+		;
+	if (k == sizeof(verbs) / sizeof(verbs[0]))
+		return finish(c, 64, "unknown verb");
+	v = (enum verb)k;
+	if (v == V_STATUS)
+		return status(ctl, c);
+	if (!is_admin(ctl, c->uid)) {
+		snprintf(err, sizeof(err), "permission denied: only root and "
+		    "members of %s may %s messages",
+		    config_str(ctl->q->cfg, CK_admin_group), verbs[v]);
+		return finish(c, 77, err);
+	}
+	if (v == V_RELOAD) {
+		raise(SIGHUP);
+		return finish(c, 0, NULL);
+	}
+	if ((why = parse_sel(&m->attrs, &s, &nsel)) != NULL) {
+		free(s.ids);
+		return finish(c, 64, why);
+	}
+	if (s.nids == 0 && !s.all && nsel == 0) {
+		free(s.ids);
+		return finish(c, 64, "name messages: ids, --all or selectors");
+	}
+	if (select_ids(ctl, &s, &ids, &n) < 0 ||
+	    apply(ctl, c, v, ids, n, s.dry_run) < 0)
+		finish(c, 75, "the queue is not available; try again");
+	else
+		finish(c, s.nids > 0 && n == 0 ? 67 : 0, NULL);
+	free(ids);
+	free(s.ids);
+}
+
+/* accept_one - a new connection */
+static void accept_one(struct control *ctl)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct cconn *c;
+	int fd = accept4(ctl->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (ctl->n >= CONN_MAX || getsockopt(fd, SOL_SOCKET, SO_PEERCRED,
+	    &cred, &len) < 0 || (c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->uid = cred.uid;
+	c->gid = cred.gid;
+	c->deadline = timeutil_monotonic() + CONTROL_REQUEST_WAIT * 1000000LL;
+	ipc_reader_init(&c->rd, fd, CONTROL_REQUEST_MAX);
+	strbuf_init(&c->out, 256u << 20);
+	ctl->c[ctl->n++] = c;
+}
+
+/* readable - 0 keep the connection, -1 close it */
+static int readable(struct control *ctl, struct cconn *c)
+{
+	struct ipc_msg m;
+	const char *why = NULL;
+	long got = ipc_reader_fill(&c->rd);
+	int r;
+
+	if (got < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	r = ipc_reader_next(&c->rd, &m, &why);
+	if (r == 1) {
+		handle(ctl, c, &m);
+		ipc_msg_release(&m);
+		return 0;
+	}
+	if (r == 0 && got > 0)
+		return 0;
+	return -1;
+}
+
+/* writable - 0 keep, -1 done or broken */
+static int writable(struct cconn *c)
+{
+	ssize_t w = send(c->fd, c->out.s + c->sent, c->out.len - c->sent,
+	    MSG_NOSIGNAL);
+
+	if (w < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	c->sent += (size_t)w;
+	return c->sent < c->out.len ? 0 : -1;
+}
+
+void control_ready(struct control *ctl, const struct pollfd *pfd, size_t n)
+{
+	int64_t now = timeutil_monotonic();
+	size_t k, i;
+
+	if (ctl == NULL)
+		return;
+	for (k = 0; k < n; k++) {
+		if (pfd[k].revents == 0)
+			continue;
+		if (pfd[k].fd == ctl->lfd) {
+			accept_one(ctl);
+			continue;
+		}
+		for (i = 0; i < ctl->n && ctl->c[i]->fd != pfd[k].fd; i++)
+			;
+		if (i == ctl->n)
+			continue;
+		if ((ctl->c[i]->answered ? writable(ctl->c[i]) :
+		    readable(ctl, ctl->c[i])) < 0)
+			drop(ctl, i);
+	}
+	for (i = 0; i < ctl->n; i++)
+		if (now > ctl->c[i]->deadline)
+			drop(ctl, i--);
+}

@@ -1,0 +1,95 @@
+# 90-control: posternctl through the queue manager's control socket.
+# status and reload; hold (which survives a restart) and release; retry
+# of one domain only; delete (with --dry-run first) and an unknown id;
+# bounce (a notice with 5.0.0); an audit line per change naming the
+# caller. Authorization by SO_PEERCRED: an ordinary user may ask for the
+# status but may not change anything (exit 77, a clear message); a
+# member of admin_group may.
+. "$(dirname "$0")/lib.sh"
+need_root "changing users (authorization checks)"
+instance "retry_schedule = 1h 1h 1h 1h 1h"
+start_qmgr
+usermod -aG postern-admin pt-bob || fail "usermod"
+
+as() { u=$1; shift; su -s /bin/sh "$u" -c "$B/posternctl -c $T/etc $*"; }
+id_of() { ctl queue --json | grep "\"subject\":\"$1\"" | sed 's/^{"id":"\([0-9A-Z]*\)".*/\1/'; }
+attempts() { grep -c "to=<$1>.*status=" "$T/log"; }
+
+say "status"
+ctl status >"$T/st" || fail "status exited $?"
+grep -q "^postern-qmgr is running, pid $QPID" "$T/st" || fail "status: $(cat "$T/st")"
+
+say "three messages, deferred at a closed relay"
+for s in one two three; do
+	d=a.example
+	[ $s = two ] && d=b.example
+	printf 'Subject: %s\n\nx\n' $s | inject -f pt-alice@test.example "x@$d" ||
+	    fail "inject $s"
+done
+wait_eval '[ "$(grep -c "status=deferred" "$T/log")" = 3 ]' ||
+    fail "not deferred: $(cat "$T/log")"
+one=$(id_of one); two=$(id_of two); three=$(id_of three)
+[ -n "$one" ] && [ -n "$two" ] && [ -n "$three" ] || fail "ids: $one $two $three"
+
+say "an ordinary user may not change anything"
+as pt-alice status >/dev/null || fail "status refused to an ordinary user"
+as pt-alice hold "$one" >"$T/out" 2>&1
+rc=$?
+[ $rc = 77 ] || fail "hold by pt-alice exited $rc: $(cat "$T/out")"
+grep -q 'permission denied: only root and members of postern-admin' \
+    "$T/out" || fail "refusal: $(cat "$T/out")"
+ctl queue --json | grep -q '"held":true' && fail "something got held"
+
+say "hold by a member of admin_group, across a restart"
+as pt-bob hold "$one" >"$T/out" || fail "hold by pt-bob: $(cat "$T/out")"
+grep -qx "$one held" "$T/out" || fail "hold said: $(cat "$T/out")"
+grep -q "$one: held by uid $(id -u pt-bob) (pt-bob)" "$T/log" ||
+    fail "no audit line"
+stop_qmgr
+start_qmgr
+ctl queue --json | grep "\"id\":\"$one\"" | grep -q '"held":true' ||
+    fail "the hold did not survive a restart"
+ctl release "$one" | grep -qx "$one released" || fail "release"
+ctl queue --json | grep "\"id\":\"$one\"" | grep -q '"held":false' ||
+    fail "still held"
+
+say "retry --domain: only that domain's recipients are tried now"
+a1=$(attempts x@a.example); b1=$(attempts x@b.example)
+ctl retry --domain a.example >"$T/out" || fail "retry: $(cat "$T/out")"
+grep -q "$one retried" "$T/out" && grep -q "$three retried" "$T/out" &&
+    ! grep -q "$two" "$T/out" || fail "retry touched: $(cat "$T/out")"
+wait_eval "[ \"\$(attempts x@a.example)\" -ge $((a1 + 2)) ]" ||
+    fail "a.example was not retried"
+sleep 1
+[ "$(attempts x@b.example)" = "$b1" ] || fail "b.example was retried too"
+
+say "delete: --dry-run touches nothing; an unknown id is 67"
+ctl delete --dry-run --sender pt-alice@test.example >"$T/out" ||
+    fail "dry run"
+[ "$(grep -c 'would be deleted' "$T/out")" = 3 ] || fail "dry run: $(cat "$T/out")"
+[ "$(queue_count)" = 3 ] || fail "the dry run deleted something"
+ctl delete "$two" | grep -qx "$two deleted" || fail "delete"
+[ "$(queue_count)" = 2 ] || fail "not deleted"
+ctl delete 0000000000A >/dev/null 2>&1
+[ $? = 67 ] || fail "an unknown id did not exit 67"
+ctl delete >/dev/null 2>&1
+[ $? = 64 ] || fail "delete without a selection did not exit 64"
+
+say "bounce: the sender gets a notice, status 5.0.0"
+reset_mailbox pt-alice
+ctl bounce "$three" | grep -qx "$three bounced" || fail "bounce"
+wait_delivered pt-alice 1 || fail "no notice for the bounced message"
+grep -q '^Status: 5.0.0' "$(home_of pt-alice)"/Maildir/new/* ||
+    fail "the notice lacks 5.0.0"
+grep -q 'removed by the administrator' "$(home_of pt-alice)"/Maildir/new/* ||
+    fail "the notice does not say why"
+
+say "reload"
+ctl reload || fail "reload"
+wait_log 'configuration reloaded' || fail "no reload"
+stop_qmgr
+say "without the queue manager: a clear error, 75"
+ctl status >/dev/null 2>"$T/err"
+[ $? = 75 ] || fail "status without a queue manager: $(cat "$T/err")"
+grep -q 'is postern-qmgr running' "$T/err" || fail "error: $(cat "$T/err")"
+echo ok
