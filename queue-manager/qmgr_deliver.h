@@ -122,6 +122,11 @@ struct batch {
 };
 /* batch_add - a new result in the batch (NULL when out of memory) */
 struct result *batch_add(struct batch *b, uint64_t id, uint32_t idx);
+/* batch_defer - n recipients of message id deferred with status, why
+   (relay "" is shown as local) */
+void batch_defer(struct batch *b, uint64_t id, const uint32_t *idx,
+    size_t n, int64_t dispatched, int64_t connected, const char *relay,
+    const char *status, const char *why);
 /* batch_flush - record everything in the batch and empty it */
 void batch_flush(struct qmgr *q, struct batch *b);
 

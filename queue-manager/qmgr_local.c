@@ -54,19 +54,8 @@ struct job {
 static void defer_all(const struct job *j, const char *status,
     const char *why, struct batch *b)
 {
-	struct result *res;
-	size_t i;
-
-	for (i = 0; i < j->n; i++) {
-		if ((res = batch_add(b, j->id, j->idx[i])) == NULL)
-			return;
-		res->kind = RES_DEFER;
-		res->attempted = 1;
-		res->dispatched = j->dispatched;
-		res->connected = j->connected;
-		snprintf(res->status, sizeof(res->status), "%s", status);
-		snprintf(res->text, sizeof(res->text), "%s", why);
-	}
+	batch_defer(b, j->id, j->idx, j->n, j->dispatched, j->connected, "",
+	    status, why);
 }
 
 /* put_rcpt - one recipient group of the job record */

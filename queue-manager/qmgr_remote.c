@@ -152,20 +152,8 @@ int rpool_covers(const struct rpool *p, uint64_t id, uint32_t idx)
 static void defer_job(const struct rworker *w, const char *status,
     const char *why, struct batch *b)
 {
-	struct result *res;
-	size_t i;
-
-	for (i = 0; i < w->n; i++) {
-		if ((res = batch_add(b, w->id, w->idx[i])) == NULL)
-			return;
-		res->kind = RES_DEFER;
-		res->attempted = 1;
-		res->dispatched = w->dispatched;
-		res->connected = w->connected;
-		snprintf(res->status, sizeof(res->status), "%s", status);
-		snprintf(res->text, sizeof(res->text), "%s", why);
-		snprintf(res->relay, sizeof(res->relay), "none");
-	}
+	batch_defer(b, w->id, w->idx, w->n, w->dispatched, w->connected,
+	    "none", status, why);
 }
 
 /* spawn - a new worker, or NULL */

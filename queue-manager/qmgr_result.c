@@ -352,6 +352,29 @@ struct result *batch_add(struct batch *b, uint64_t id, uint32_t idx)
 	return &b->v[b->n++];
 }
 
+/* batch_defer - every recipient of a job that ended without a result is
+   deferred with status and why (never failed: the job may have done
+   nothing) */
+void batch_defer(struct batch *b, uint64_t id, const uint32_t *idx,
+    size_t n, int64_t dispatched, int64_t connected, const char *relay,
+    const char *status, const char *why)
+{
+	struct result *res;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((res = batch_add(b, id, idx[i])) == NULL)
+			return;
+		res->kind = RES_DEFER;
+		res->attempted = 1;
+		res->dispatched = dispatched;
+		res->connected = connected;
+		snprintf(res->status, sizeof(res->status), "%s", status);
+		snprintf(res->text, sizeof(res->text), "%s", why);
+		snprintf(res->relay, sizeof(res->relay), "%s", relay);
+	}
+}
+
 /* batch_flush - record and empty */
 void batch_flush(struct qmgr *q, struct batch *b)
 {
