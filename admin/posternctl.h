@@ -40,6 +40,9 @@ int ctl_queue(struct ctl *c);
 /* posternctl_control.c: verbs through the control socket */
 int ctl_control(struct ctl *c, const char *verb, int argc, char **argv);
 
+/* posternctl_config.c: the configuration, or --check of every file */
+int ctl_config(struct ctl *c, int check);
+
 /* posternctl_show.c */
 int ctl_show(struct ctl *c, const char *id);
 int ctl_mailq(struct ctl *c);

@@ -4,6 +4,7 @@
  *   posternctl [-c DIR] queue [--json]
  *   posternctl [-c DIR] show ID [--json] [--content] [--transcript]
  *   posternctl [-c DIR] mailq
+ *   posternctl [-c DIR] config [--check] [--json]
  *   posternctl [-c DIR] status | reload
  *   posternctl [-c DIR] hold|release|delete|retry|bounce [ID...] [--all]
  *       [--sender A] [--recipient A] [--domain D] [--state S]
@@ -38,6 +39,7 @@ static void __attribute__((noreturn)) usage(void)
 	    "       posternctl [-c DIR] show ID [--json] [--content] "
 	    "[--transcript]\n"
 	    "       posternctl [-c DIR] mailq\n"
+	    "       posternctl [-c DIR] config [--check] [--json]\n"
 	    "       posternctl [-c DIR] status | reload\n"
 	    "       posternctl [-c DIR] hold|release|delete|retry|bounce "
 	    "[ID...] [--all]\n"
@@ -121,6 +123,16 @@ int main(int argc, char **argv)
 	for (ch = 0; control_verbs[ch] != NULL; ch++)
 		if (strcmp(argv[0], control_verbs[ch]) == 0)
 			return ctl_control(&c, argv[0], argc - 1, argv + 1);
+	if (strcmp(argv[0], "config") == 0) {
+		for (ch = 1; ch < argc; ch++)
+			if (strcmp(argv[ch], "--check") == 0)
+				idpos = 1;
+			else if (strcmp(argv[ch], "--json") == 0)
+				c.json = 1;
+			else
+				usage();
+		return ctl_config(&c, idpos == 1);
+	}
 	options(&c, argc - 1, argv + 1, strcmp(argv[0], "show") == 0 ?
 	    &idpos : NULL);
 	if (strcmp(argv[0], "queue") == 0 && !c.content) {

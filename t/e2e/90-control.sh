@@ -84,6 +84,30 @@ grep -q '^Status: 5.0.0' "$(home_of pt-alice)"/Maildir/new/* ||
 grep -q 'removed by the administrator' "$(home_of pt-alice)"/Maildir/new/* ||
     fail "the notice does not say why"
 
+say "config and config --check"
+ctl config >"$T/cfg" || fail "config exited $?"
+grep -Eq '^myhostname +\= test.example +# set on line 1$' "$T/cfg" ||
+    fail "config: $(head -3 "$T/cfg")"
+grep -Eq '^smtp_port +\= 25$' "$T/cfg" || fail "config default: $(grep smtp_port "$T/cfg")"
+ctl config --json | "$PY" -c '
+import json, sys
+c = json.load(sys.stdin)
+assert c["myhostname"] == {"value": "test.example", "default": False}, c["myhostname"]
+assert c["smtp_port"] == {"value": "25", "default": True}, c["smtp_port"]
+' || fail "config --json"
+ctl config --check | grep -q 'are valid' || fail "config --check"
+printf 'example.org\n' >"$T/etc/routes"
+ctl config --check >/dev/null 2>"$T/err"
+[ $? = 78 ] || fail "a broken routes file passed the check"
+grep -q "routes:1:" "$T/err" || fail "the check did not name the line: $(cat "$T/err")"
+rm "$T/etc/routes"
+echo 'no_such_key = 1' >>"$T/etc/postern.conf"
+ctl config --check >/dev/null 2>"$T/err"
+[ $? = 78 ] || fail "an unknown key passed the check"
+grep -q "postern.conf:[0-9]*:.*no_such_key" "$T/err" ||
+    fail "the check did not name the key: $(cat "$T/err")"
+sed -i '/^no_such_key/d' "$T/etc/postern.conf"
+
 say "reload"
 ctl reload || fail "reload"
 wait_log 'configuration reloaded' || fail "no reload"
