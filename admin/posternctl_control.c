@@ -1,7 +1,7 @@
 /*
  * posternctl_control - the verbs that go through the queue manager's
- * control socket (control_proto.h): status, reload, and the bulk verbs
- * hold, release, delete, retry and bounce.
+ * control socket (control_proto.h): status, reload, stats, and the bulk
+ * verbs hold, release, delete, retry and bounce.
  *
  * posternctl only builds the request and prints the answer; the queue
  * manager decides who may do what (SO_PEERCRED), so this file needs no
@@ -56,6 +56,8 @@ static void request(const char *verb, int argc, char **argv,
 			attr_put_str(req, "all", "1");
 		else if (strcmp(argv[i], "--dry-run") == 0)
 			attr_put_str(req, "dry_run", "1");
+		else if (strcmp(argv[i], "--json") == 0)
+			attr_put_str(req, "json", "1");
 		else if (strcmp(argv[i], "--older-than") == 0 && i + 1 < argc) {
 			if (config_parse_duration(argv[++i], &secs) < 0)
 				die_perm(EX_USAGE, "--older-than %s: not a "

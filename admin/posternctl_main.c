@@ -5,7 +5,7 @@
  *   posternctl [-c DIR] show ID [--json] [--content] [--transcript]
  *   posternctl [-c DIR] mailq
  *   posternctl [-c DIR] config [--check] [--json]
- *   posternctl [-c DIR] status | reload
+ *   posternctl [-c DIR] status | reload | stats [--json]
  *   posternctl [-c DIR] hold|release|delete|retry|bounce [ID...] [--all]
  *       [--sender A] [--recipient A] [--domain D] [--state S]
  *       [--older-than DURATION] [--error TEXT] [--dry-run]
@@ -40,7 +40,7 @@ static void __attribute__((noreturn)) usage(void)
 	    "[--transcript]\n"
 	    "       posternctl [-c DIR] mailq\n"
 	    "       posternctl [-c DIR] config [--check] [--json]\n"
-	    "       posternctl [-c DIR] status | reload\n"
+	    "       posternctl [-c DIR] status | reload | stats [--json]\n"
 	    "       posternctl [-c DIR] hold|release|delete|retry|bounce "
 	    "[ID...] [--all]\n"
 	    "           [--sender A] [--recipient A] [--domain D] "
@@ -96,8 +96,8 @@ static void options(struct ctl *c, int argc, char **argv, int *ipos)
 }
 
 /* The verbs that go to the queue manager (posternctl_control.c) */
-static const char *const control_verbs[] = { "status", "reload", "hold",
-    "release", "delete", "retry", "bounce", NULL };
+static const char *const control_verbs[] = { "status", "reload", "stats",
+    "hold", "release", "delete", "retry", "bounce", NULL };
 
 int main(int argc, char **argv)
 {

@@ -8,6 +8,8 @@
  * may connect, and the queue manager knows who did from SO_PEERCRED.
  * Root and members of admin_group are administrators; anyone else gets
  * "status" only, and every other verb is refused with EX_NOPERM (77).
+ * stats walks the whole queue in short read transactions (an index of
+ * counts is for the benchmark issue).
  * One request per connection, then the answer, then the queue manager
  * closes it. Frames are ipc.h frames, without descriptors.
  *
@@ -15,8 +17,8 @@
  * bytes, within CONTROL_REQUEST_WAIT of connecting; unknown names are
  * refused:
  *   v          required, once  "1"
- *   verb       required, once  status, reload, hold, release, delete,
- *                              retry or bounce
+ *   verb       required, once  status, reload, stats, hold, release,
+ *                              delete, retry or bounce
  *   id         repeated        queue ids (11 characters each)
  *   all        optional, once  "1": every message
  *   sender     optional, once  the envelope sender is this address
@@ -30,6 +32,7 @@
  *                              this text (case-insensitive)
  *   dry_run    optional, once  "1": say what would be touched, touch
  *                              nothing
+ *   json       optional, once  "1": stats as one JSON object
  *   The bulk verbs (hold, release, delete, retry, bounce) need ids, all,
  *   or at least one selector; selectors all apply (AND), and ids are
  *   filtered by them too.
@@ -70,6 +73,7 @@ static const struct attr_spec control_request_spec[] __attribute__((unused))
 	{ "older_than", ATTR_NUMBER, 12 },
 	{ "error", ATTR_TEXT, 256 },
 	{ "dry_run", ATTR_NUMBER, 1 },
+	{ "json", ATTR_NUMBER, 1 },
 };
 
 static const struct attr_spec control_answer_spec[] __attribute__((unused))

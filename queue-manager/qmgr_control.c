@@ -35,6 +35,7 @@
 #include "config.h"
 #include "control_proto.h"
 #include "ipc.h"
+#include "json.h"
 #include "log.h"
 #include "privs.h"
 #include "qmgr.h"
@@ -48,11 +49,24 @@
 #define NSPEC(s) (sizeof(s) / sizeof((s)[0]))
 
 enum verb { V_STATUS, V_RELOAD, V_HOLD, V_RELEASE, V_DELETE, V_RETRY,
-    V_BOUNCE };
+    V_BOUNCE, V_STATS };
 static const char *const verbs[] = { "status", "reload", "hold", "release",
-    "delete", "retry", "bounce" };
+    "delete", "retry", "bounce", "stats" };
 static const char *const done_words[] = { "", "", "held", "released",
-    "deleted", "retried", "bounced" };
+    "deleted", "retried", "bounced", "" };
+
+#define DOMAINS_MAX 4096		/* distinct deferred domains counted */
+#define TOP_DOMAINS 20
+
+/* Counts for stats. */
+struct counts {
+	uint64_t msgs, held, bytes;
+	uint64_t state[QS_EXPANDED + 1];
+	int64_t oldest;			/* arrival, or 0 */
+	struct dcount { char name[256]; uint64_t n; } *dom;
+	size_t ndom;
+	uint64_t dom_other;		/* past DOMAINS_MAX */
+};
 
 struct cconn {
 	int fd;
@@ -249,6 +263,142 @@ static void status(struct control *ctl, struct cconn *c)
 	    (long long)(up / 3600 % 24), (long long)(up / 60 % 60),
 	    (long long)(up % 60), ctl->q->config_dir, ctl->q->layout.queue,
 	    sched_busy(ctl->q->sched));
+	say(c, &t);
+	strbuf_release(&t);
+	finish(c, 0, NULL);
+}
+
+/* count_domain - one more deferred recipient at domain d */
+static void count_domain(struct counts *k, const char *d)
+{
+	size_t i;
+
+	for (i = 0; i < k->ndom; i++)
+		if (strcasecmp(k->dom[i].name, d) == 0) {
+			k->dom[i].n++;
+			return;
+		}
+	if (k->ndom == DOMAINS_MAX) {
+		k->dom_other++;
+		return;
+	}
+	snprintf(k->dom[k->ndom].name, sizeof(k->dom[0].name), "%s", d);
+	k->dom[k->ndom++].n = 1;
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const struct dcount *x = a, *y = b;
+
+	return x->n < y->n ? 1 : x->n > y->n ? -1 : strcmp(x->name, y->name);
+}
+
+/* count_all - every message, in short read transactions; -1 on failure */
+static int count_all(struct control *ctl, struct counts *k)
+{
+	struct queue_txn *t;
+	struct queue_msg m;
+	struct queue_rcpt r;
+	uint64_t after = 0;
+	size_t seen;
+	uint32_t i;
+	int st = QUEUE_OK;
+
+	do {
+		if (queue_begin(ctl->q->queue, 0, &t) != QUEUE_OK)
+			return -1;
+		for (seen = 0; seen < 1000 && (st = queue_next_msg(t, after,
+		    &m)) == QUEUE_OK; seen++) {
+			after = m.id;
+			k->msgs++;
+			k->bytes += m.size;
+			k->held += (m.flags & QUEUE_MSG_HELD) != 0;
+			if (k->oldest == 0 || m.arrival < k->oldest)
+				k->oldest = m.arrival;
+			for (i = 0; i < m.nrcpt; i++) {
+				const char *at;
+
+				if (queue_get_rcpt(t, m.id, i, &r) != QUEUE_OK ||
+				    (unsigned)r.state > QS_EXPANDED)
+					continue;
+				k->state[r.state]++;
+				if (r.state == QS_DEFERRED &&
+				    (at = strrchr(r.addr, '@')) != NULL)
+					count_domain(k, at + 1);
+			}
+		}
+		queue_abort(&t);
+	} while (st == QUEUE_OK);
+	return st == QUEUE_NOTFOUND ? 0 : -1;
+}
+
+/* stats - counts by state, the oldest message, the deferred domains,
+   the last minute's and hour's outcomes, jobs in flight */
+static void stats(struct control *ctl, struct cconn *c, int json)
+{
+	static const char *const names[] = { "pending", "deferred", "held",
+	    "delivered", "failed", "expanded" };
+	struct strbuf t = STRBUF_INIT(1u << 20);
+	struct counts k;
+	unsigned m1[3], h1[3];
+	int64_t now = timeutil_now(), age;
+	size_t i;
+
+	memset(&k, 0, sizeof(k));
+	if ((k.dom = calloc(DOMAINS_MAX, sizeof(*k.dom))) == NULL ||
+	    count_all(ctl, &k) < 0) {
+		free(k.dom);
+		strbuf_release(&t);
+		return finish(c, 75, "the queue is not available; try again");
+	}
+	qsort(k.dom, k.ndom, sizeof(*k.dom), by_count);
+	stats_window(now, 1, m1);
+	stats_window(now, 60, h1);
+	age = k.oldest ? (now - k.oldest) / 1000000 : 0;
+	if (json) {
+		strbuf_appendf(&t, "{\"messages\":%llu,\"held_messages\":%llu,"
+		    "\"bytes\":%llu,\"oldest_age\":%lld,\"recipients\":{",
+		    (unsigned long long)k.msgs, (unsigned long long)k.held,
+		    (unsigned long long)k.bytes, (long long)age);
+		for (i = 0; i <= QS_EXPANDED; i++)
+			strbuf_appendf(&t, "%s\"%s\":%llu", i ? "," : "",
+			    names[i], (unsigned long long)k.state[i]);
+		strbuf_appends(&t, "},\"deferred_domains\":[");
+		for (i = 0; i < k.ndom && i < TOP_DOMAINS; i++) {
+			strbuf_appends(&t, i ? ",{" : "{");
+			json_key_string(&t, "domain", k.dom[i].name);
+			strbuf_appendf(&t, ",\"deferred\":%llu}",
+			    (unsigned long long)k.dom[i].n);
+		}
+		strbuf_appendf(&t, "],\"last_minute\":{\"sent\":%u,"
+		    "\"bounced\":%u,\"deferred\":%u},\"last_hour\":{"
+		    "\"sent\":%u,\"bounced\":%u,\"deferred\":%u},"
+		    "\"jobs\":%zu}\n", m1[0], m1[1], m1[2], h1[0], h1[1], h1[2],
+		    sched_busy(ctl->q->sched));
+	} else {
+		strbuf_appendf(&t, "messages: %llu (%llu held), %llu bytes\n"
+		    "oldest: %lldh %02lldm old\nrecipients:",
+		    (unsigned long long)k.msgs, (unsigned long long)k.held,
+		    (unsigned long long)k.bytes, (long long)(age / 3600),
+		    (long long)(age / 60 % 60));
+		for (i = 0; i <= QS_EXPANDED; i++)
+			strbuf_appendf(&t, "%s %llu %s", i ? "," : "",
+			    (unsigned long long)k.state[i], names[i]);
+		strbuf_appendf(&t, "\nlast minute: %u sent, %u bounced, %u "
+		    "deferred\nlast hour: %u sent, %u bounced, %u deferred\n"
+		    "jobs in flight: %zu\n", m1[0], m1[1], m1[2], h1[0], h1[1],
+		    h1[2], sched_busy(ctl->q->sched));
+		if (k.ndom > 0)
+			strbuf_appends(&t, "deferred by domain:\n");
+		for (i = 0; i < k.ndom && i < TOP_DOMAINS; i++) {
+			strbuf_appendf(&t, "%10llu  ",
+			    (unsigned long long)k.dom[i].n);
+			strbuf_append_printable(&t, k.dom[i].name,
+			    strlen(k.dom[i].name), 1);
+			strbuf_appendc(&t, '\n');
+		}
+	}
+	free(k.dom);
 	say(c, &t);
 	strbuf_release(&t);
 	finish(c, 0, NULL);
@@ -529,6 +679,8 @@ static void handle(struct control *ctl, struct cconn *c,
 	v = (enum verb)k;
 	if (v == V_STATUS)
 		return status(ctl, c);
+	if (v == V_STATS && is_admin(ctl, c->uid))
+		return stats(ctl, c, attr_find(&m->attrs, "json") != NULL);
 	if (!is_admin(ctl, c->uid)) {
 		snprintf(err, sizeof(err), "permission denied: only root and "
 		    "members of %s may %s messages",

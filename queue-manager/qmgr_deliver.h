@@ -110,6 +110,10 @@ void result_release(struct result *res);
    commit loses nothing but the results (the recipients stay due). */
 void results_record(struct qmgr *q, struct result *v, size_t n);
 
+/* stats_window - attempts sent, bounced and deferred in the last minutes
+   (at most 60) */
+void stats_window(int64_t now, int minutes, unsigned out[3]);
+
 /* message_done - nothing left to do for message id: every recipient
    final and none owed a notice (it may be removed) */
 int message_done(struct queue_txn *t, uint64_t id);

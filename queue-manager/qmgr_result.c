@@ -84,6 +84,40 @@ static const char *shown_to(struct queue_txn *t, const struct queue_rcpt *r,
 	return r->addr;
 }
 
+/* Deliveries, failures and deferrals of the last hour, per minute, for
+   posternctl stats. */
+#define STAT_MINUTES 60
+static struct {
+	int64_t minute[STAT_MINUTES];	/* which minute a bucket holds */
+	unsigned count[STAT_MINUTES][3];
+} stats;
+
+/* stats_note - one attempt's outcome (0 sent, 1 bounced, 2 deferred) */
+static void stats_note(int what, int64_t now)
+{
+	int64_t min = now / 60000000;
+	size_t b = (size_t)(min % STAT_MINUTES);
+
+	if (stats.minute[b] != min) {
+		stats.minute[b] = min;
+		memset(stats.count[b], 0, sizeof(stats.count[b]));
+	}
+	stats.count[b][what]++;
+}
+
+void stats_window(int64_t now, int minutes, unsigned out[3])
+{
+	int64_t min = now / 60000000;
+	size_t b;
+	int k;
+
+	out[0] = out[1] = out[2] = 0;
+	for (b = 0; b < STAT_MINUTES; b++)
+		if (stats.minute[b] > min - minutes && stats.minute[b] <= min)
+			for (k = 0; k < 3; k++)
+				out[k] += stats.count[b][k];
+}
+
 /* log_attempt - the delivery log line for one attempt */
 static void log_attempt(const struct result *res, const struct queue_msg *m,
     const char *orig_to, const char *status, int64_t now, const char *to)
@@ -280,9 +314,12 @@ static int record_one(struct qmgr *q, struct queue_txn *t,
 	    res->kind == RES_FAIL)))
 		return 0;
 	status = apply(q->cfg, &m, res, &r, now);
-	if (res->attempted)
+	if (res->attempted) {
 		log_attempt(res, &m, orig_to(t, &r, orig), status, now,
 		    shown_to(t, &r, &parent));
+		stats_note(strcmp(status, "sent") == 0 ? 0 :
+		    strcmp(status, "bounced") == 0 ? 1 : 2, now);
+	}
 	if (res->kind == RES_EXPAND && add_children(t, &r, res, now) < 0)
 		return -1;
 	if (res->xs != NULL && queue_put_transcript(t, r.id, r.idx,

@@ -1,5 +1,5 @@
 # 90-control: posternctl through the queue manager's control socket.
-# status and reload; hold (which survives a restart) and release; retry
+# status, stats (text and JSON) and reload; hold (which survives a restart) and release; retry
 # of one domain only; delete (with --dry-run first) and an unknown id;
 # bounce (a notice with 5.0.0); an audit line per change naming the
 # caller. Authorization by SO_PEERCRED: an ordinary user may ask for the
@@ -30,6 +30,22 @@ wait_eval '[ "$(grep -c "status=deferred" "$T/log")" = 3 ]' ||
     fail "not deferred: $(cat "$T/log")"
 one=$(id_of one); two=$(id_of two); three=$(id_of three)
 [ -n "$one" ] && [ -n "$two" ] && [ -n "$three" ] || fail "ids: $one $two $three"
+
+say "stats"
+ctl stats --json >"$T/stats" || fail "stats exited $?"
+"$PY" - "$T/stats" <<'PY2' || fail "stats: $(cat "$T/stats")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["messages"] == 3, s
+assert s["recipients"]["deferred"] == 3, s
+assert s["deferred_domains"][0] == {"domain": "a.example", "deferred": 2}, s
+assert s["deferred_domains"][1] == {"domain": "b.example", "deferred": 1}, s
+assert s["last_hour"]["deferred"] >= 3 and s["last_minute"]["sent"] == 0, s
+assert s["oldest_age"] >= 0, s
+PY2
+ctl stats | grep -Eq '^ +2  a\.example$' || fail "stats text: $(ctl stats)"
+as pt-alice stats >/dev/null 2>&1
+[ $? = 77 ] || fail "stats for an ordinary user"
 
 say "an ordinary user may not change anything"
 as pt-alice status >/dev/null || fail "status refused to an ordinary user"
