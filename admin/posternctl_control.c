@@ -1,7 +1,9 @@
 /*
  * posternctl_control - the verbs that go through the queue manager's
- * control socket (control_proto.h): status, reload, stats, and the bulk
- * verbs hold, release, delete, retry and bounce.
+ * control socket (control_proto.h): status, reload, stats, route, and
+ * the bulk verbs hold, release, delete, retry and bounce. For route, the
+ * queue manager says how it would route the address; the DNS lookups of
+ * a remote route are made here (the queue manager does none).
  *
  * posternctl only builds the request and prints the answer; the queue
  * manager decides who may do what (SO_PEERCRED), so this file needs no
@@ -16,8 +18,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
 #include "config.h"
 #include "control_proto.h"
+#include "dns.h"
 #include "die.h"
 #include "exitcodes.h"
 #include "ipc.h"
@@ -51,6 +56,12 @@ static void request(const char *verb, int argc, char **argv,
 
 	attr_put_str(req, "v", CONTROL_VERSION);
 	attr_put_str(req, "verb", verb);
+	if (strcmp(verb, "route") == 0) {
+		if (argc != 1 || argv[0][0] == '-')
+			die_perm(EX_USAGE, "usage: posternctl route ADDRESS");
+		attr_put_str(req, "address", argv[0]);
+		return;
+	}
 	for (i = 0; i < argc; i++) {
 		if (strcmp(argv[i], "--all") == 0)
 			attr_put_str(req, "all", "1");
@@ -98,8 +109,79 @@ static int connect_qmgr(const struct config *cfg)
 	return fd;
 }
 
+/* print_addrs - host's addresses, as the worker would find them */
+static void print_addrs(struct dns *d, const char *host)
+{
+	struct dns_addr v[DNS_ADDR_LIMIT];
+	char buf[INET6_ADDRSTRLEN];
+	size_t n = 0, i;
+	int st = dns_addrs(d, host, v, DNS_ADDR_LIMIT, &n, NULL);
+
+	if (st != DNS_OK) {
+		printf(" (no address: %s)\n", dns_status_name(st));
+		return;
+	}
+	for (i = 0; i < n; i++)
+		printf("%s%s", i ? ", " : " ", inet_ntop(v[i].family,
+		    v[i].addr, buf, sizeof(buf)) ? buf : "?");
+	printf("\n");
+}
+
+/* route_dns - the DNS part of route, done here: the MX hosts and
+   addresses postern-remote would try now, in order */
+static void route_dns(const struct config *cfg, const char *lookup, int mx)
+{
+	struct dns_mx v[DNS_MX_LIMIT];
+	struct dns *d;
+	char host[300], err[512], srv[1024] = "";
+	unsigned char buf[16];
+	const char *const *servers;
+	size_t n = 0, i, o = 0;
+	int st;
+
+	servers = config_list(cfg, CK_dns_servers, &n);
+	for (i = 0; i < n && o < sizeof(srv); i++)
+		o += (size_t)snprintf(srv + o, sizeof(srv) - o, "%s%s",
+		    i ? " " : "", servers[i]);
+	if (lookup[0] == '[')
+		snprintf(host, sizeof(host), "%.*s", (int)strcspn(lookup + 1,
+		    "]"), lookup + 1);
+	else
+		snprintf(host, sizeof(host), "%.*s", (int)strcspn(lookup, ":"),
+		    lookup);
+	if (dns_open(&d, srv, err, sizeof(err)) < 0) {
+		printf("DNS: %s\n", err);
+		return;
+	}
+	if (!mx && (inet_pton(AF_INET, host, buf) == 1 ||
+	    inet_pton(AF_INET6, host, buf) == 1)) {
+		printf("address of %s: %s\n", host, host);
+	} else if (!mx) {
+		printf("address of %s:", host);
+		print_addrs(d, host);
+	} else if ((st = dns_mx(d, host, v, DNS_MX_LIMIT, &n, NULL)) ==
+	    DNS_NODATA) {
+		printf("no MX records; the address of %s:", host);
+		print_addrs(d, host);
+	} else if (st != DNS_OK) {
+		printf("MX lookup of %s: %s\n", host, dns_status_name(st));
+	} else if (n == 1 && v[0].host[0] == '\0') {
+		printf("%s has a null MX: it accepts no mail\n", host);
+	} else {
+		printf("MX hosts of %s, in the order of this lookup (equal "
+		    "preferences are shuffled each time):\n", host);
+		for (i = 0; i < n; i++) {
+			printf("  %u %s:", v[i].pref, v[i].host);
+			print_addrs(d, v[i].host);
+		}
+	}
+	dns_close(&d);
+}
+
 int ctl_control(struct ctl *c, const char *verb, int argc, char **argv)
 {
+	char lookup[320] = "";
+	int mx = 0;
 	struct strbuf req = STRBUF_INIT(CONTROL_REQUEST_MAX);
 	struct ipc_reader rd;
 	struct ipc_msg m;
@@ -121,6 +203,10 @@ int ctl_control(struct ctl *c, const char *verb, int argc, char **argv)
 			fwrite(a->value, 1, a->len, stdout);
 		if ((a = attr_find(&m.attrs, "error")) != NULL)
 			fprintf(stderr, "posternctl: %s\n", a->value);
+		if ((a = attr_find(&m.attrs, "lookup")) != NULL)
+			snprintf(lookup, sizeof(lookup), "%s", a->value);
+		if ((a = attr_find(&m.attrs, "mx")) != NULL)
+			mx = strcmp(a->value, "1") == 0;
 		a = attr_find(&m.attrs, "status");
 		if (a != NULL && attr_u64(a, &status) == 0) {
 			ipc_msg_release(&m);
@@ -136,6 +222,10 @@ int ctl_control(struct ctl *c, const char *verb, int argc, char **argv)
 	ipc_reader_release(&rd);
 	strbuf_release(&req);
 	close(fd);
+	if (status == 0 && lookup[0]) {
+		fflush(stdout);
+		route_dns(c->cfg, lookup, mx);
+	}
 	if (fflush(stdout) != 0)
 		return EX_IOERR;
 	return status > 255 ? EX_PROTOCOL : (int)status;

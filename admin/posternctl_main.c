@@ -6,6 +6,7 @@
  *   posternctl [-c DIR] mailq
  *   posternctl [-c DIR] config [--check] [--json]
  *   posternctl [-c DIR] status | reload | stats [--json]
+ *   posternctl [-c DIR] route ADDRESS
  *   posternctl [-c DIR] hold|release|delete|retry|bounce [ID...] [--all]
  *       [--sender A] [--recipient A] [--domain D] [--state S]
  *       [--older-than DURATION] [--error TEXT] [--dry-run]
@@ -41,6 +42,7 @@ static void __attribute__((noreturn)) usage(void)
 	    "       posternctl [-c DIR] mailq\n"
 	    "       posternctl [-c DIR] config [--check] [--json]\n"
 	    "       posternctl [-c DIR] status | reload | stats [--json]\n"
+	    "       posternctl [-c DIR] route ADDRESS\n"
 	    "       posternctl [-c DIR] hold|release|delete|retry|bounce "
 	    "[ID...] [--all]\n"
 	    "           [--sender A] [--recipient A] [--domain D] "
@@ -97,7 +99,7 @@ static void options(struct ctl *c, int argc, char **argv, int *ipos)
 
 /* The verbs that go to the queue manager (posternctl_control.c) */
 static const char *const control_verbs[] = { "status", "reload", "stats",
-    "hold", "release", "delete", "retry", "bounce", NULL };
+    "route", "hold", "release", "delete", "retry", "bounce", NULL };
 
 int main(int argc, char **argv)
 {

@@ -17,8 +17,8 @@
  * bytes, within CONTROL_REQUEST_WAIT of connecting; unknown names are
  * refused:
  *   v          required, once  "1"
- *   verb       required, once  status, reload, stats, hold, release,
- *                              delete, retry or bounce
+ *   verb       required, once  status, reload, stats, route, hold,
+ *                              release, delete, retry or bounce
  *   id         repeated        queue ids (11 characters each)
  *   all        optional, once  "1": every message
  *   sender     optional, once  the envelope sender is this address
@@ -33,6 +33,7 @@
  *   dry_run    optional, once  "1": say what would be touched, touch
  *                              nothing
  *   json       optional, once  "1": stats as one JSON object
+ *   address    optional, once  route: the address to route
  *   The bulk verbs (hold, release, delete, retry, bounce) need ids, all,
  *   or at least one selector; selectors all apply (AND), and ids are
  *   filtered by them too.
@@ -43,6 +44,11 @@
  *   status     required  a sysexits code: 0 done, 64 bad request, 67 no
  *                        such message, 75 try again, 77 not allowed
  *   error      optional  one line for standard error
+ *   lookup     optional  route, for a remote address: the host whose
+ *                        DNS records posternctl looks up itself (the
+ *                        queue manager does no DNS)
+ *   mx         optional  "1": look up lookup's MX records first
+ *   port       optional  the SMTP port
  *
  * Each message a bulk verb changes is logged as
  *   ID: VERB by uid N (NAME)
@@ -74,6 +80,7 @@ static const struct attr_spec control_request_spec[] __attribute__((unused))
 	{ "error", ATTR_TEXT, 256 },
 	{ "dry_run", ATTR_NUMBER, 1 },
 	{ "json", ATTR_NUMBER, 1 },
+	{ "address", ATTR_TEXT, 254 },
 };
 
 static const struct attr_spec control_answer_spec[] __attribute__((unused))
@@ -81,6 +88,9 @@ static const struct attr_spec control_answer_spec[] __attribute__((unused))
 	{ "out", ATTR_TEXT | ATTR_LINES, CONTROL_ANSWER_FRAME },
 	{ "status", ATTR_NUMBER, 3 },
 	{ "error", ATTR_TEXT, 1024 },
+	{ "lookup", ATTR_TEXT, 300 },
+	{ "mx", ATTR_NUMBER, 1 },
+	{ "port", ATTR_NUMBER, 5 },
 };
 
 #endif

@@ -49,11 +49,11 @@
 #define NSPEC(s) (sizeof(s) / sizeof((s)[0]))
 
 enum verb { V_STATUS, V_RELOAD, V_HOLD, V_RELEASE, V_DELETE, V_RETRY,
-    V_BOUNCE, V_STATS };
+    V_BOUNCE, V_STATS, V_ROUTE };
 static const char *const verbs[] = { "status", "reload", "hold", "release",
-    "delete", "retry", "bounce", "stats" };
+    "delete", "retry", "bounce", "stats", "route" };
 static const char *const done_words[] = { "", "", "held", "released",
-    "deleted", "retried", "bounced", "" };
+    "deleted", "retried", "bounced", "", "" };
 
 #define DOMAINS_MAX 4096		/* distinct deferred domains counted */
 #define TOP_DOMAINS 20
@@ -404,6 +404,66 @@ static void stats(struct control *ctl, struct cconn *c, int json)
 	finish(c, 0, NULL);
 }
 
+/* route - how an address would be delivered now; for a remote one, the
+   host whose DNS records the client looks up */
+static void route(struct control *ctl, struct cconn *c, const char *addr)
+{
+	struct strbuf t = STRBUF_INIT(1u << 20), p = STRBUF_INIT(4096);
+	struct route rt;
+	const char *nh, *ch;
+	size_t i;
+
+	route_init(&rt);
+	sched_route(ctl->q->sched, addr, &rt);
+	strbuf_appends(&t, "address: ");
+	strbuf_append_printable(&t, addr, strlen(addr), 1);
+	strbuf_appendc(&t, '\n');
+	switch (rt.kind) {
+	case ROUTE_LOCAL:
+		strbuf_appendf(&t, "local delivery as user %s (uid %lu): %s%s",
+		    rt.user, (unsigned long)rt.uid, rt.action, rt.target[0] ?
+		    " " : "");
+		strbuf_append_printable(&t, rt.target, strlen(rt.target), 1);
+		strbuf_appendf(&t, "%s%s\n", rt.ext[0] ? ", extension " : "",
+		    rt.ext);
+		break;
+	case ROUTE_EXPAND:
+		strbuf_appendf(&t, "alias: expands to %zu address%s:\n",
+		    rt.nchildren, rt.nchildren == 1 ? "" : "es");
+		for (ch = rt.children.s, i = 0; i < rt.nchildren; i++,
+		    ch += strlen(ch) + 1) {
+			strbuf_appends(&t, "    ");
+			strbuf_append_printable(&t, ch, strlen(ch), 1);
+			strbuf_appendc(&t, '\n');
+		}
+		break;
+	case ROUTE_REMOTE:
+		strbuf_appendf(&t, "remote delivery over SMTP to the domain %s\n"
+		    "next hop: %s\nTLS level: %s\n", rt.domain, rt.nexthop[0] ?
+		    rt.nexthop : "(the domain's MX records)", rt.tls);
+		/* the DNS part is the client's: the queue manager does none */
+		nh = rt.nexthop[0] ? rt.nexthop : rt.domain;
+		attr_put_str(&p, "lookup", nh);
+		attr_put_str(&p, "mx", nh[0] == '[' ? "0" : "1");
+		break;
+	case ROUTE_FAIL:
+	case ROUTE_DEFER:
+		strbuf_appendf(&t, "%s now: %s ", rt.kind == ROUTE_FAIL ?
+		    "fails" : "deferred", rt.status);
+		strbuf_append_printable(&t, rt.text, strlen(rt.text), 1);
+		strbuf_appendc(&t, '\n');
+		break;
+	}
+	route_release(&rt);
+	say(c, &t);
+	strbuf_release(&t);
+	attr_put_u64(&p, "status", 0);
+	frame(c, &p);
+	strbuf_release(&p);
+	c->answered = 1;
+	c->deadline = timeutil_monotonic() + CONN_WAIT;
+}
+
 /* lower - an ASCII copy in lower case */
 static void lower(const char *s, char *out, size_t len)
 {
@@ -686,6 +746,11 @@ static void handle(struct control *ctl, struct cconn *c,
 		    "members of %s may %s messages",
 		    config_str(ctl->q->cfg, CK_admin_group), verbs[v]);
 		return finish(c, 77, err);
+	}
+	if (v == V_ROUTE) {
+		if ((va = attr_find(&m->attrs, "address")) == NULL)
+			return finish(c, 64, "route needs an address");
+		return route(ctl, c, va->value);
 	}
 	if (v == V_RELOAD) {
 		raise(SIGHUP);

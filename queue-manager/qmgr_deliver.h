@@ -162,6 +162,10 @@ void routes_reload(struct routes *r);
 void route_remote(struct routes *r, const char *addr, const char *domain,
     struct route *rt);
 
+/* sched_route - the route of addr now (qmgr_sched.c) */
+struct sched;
+void sched_route(struct sched *s, const char *addr, struct route *rt);
+
 /* qmgr_notice.c: delivery status notices (bounce_proto.h) */
 enum notice_kind { NOTICE_FAILURE, NOTICE_DELAY, NOTICE_SUCCESS };
 /* notice_owed - a final recipient (failed, delivered) is owed a notice */

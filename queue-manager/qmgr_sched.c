@@ -519,3 +519,17 @@ void sched_reload(struct sched *s)
 	rpool_retire(s->pool);
 	s->kicked = 1;
 }
+
+/* sched_route - how addr would be routed now, without sending anything
+   (posternctl route): the resolver's answer for a recipient that came
+   from nobody */
+void sched_route(struct sched *s, const char *addr, struct route *rt)
+{
+	struct queue_rcpt rc;
+
+	memset(&rc, 0, sizeof(rc));
+	snprintf(rc.addr, sizeof(rc.addr), "%s", addr);
+	rc.parent = QUEUE_NO_PARENT;
+	resolver_reload(s->res);
+	resolve(s->res, NULL, &rc, rt);
+}
