@@ -20,6 +20,7 @@
 
 #include <arpa/inet.h>
 
+#include "address.h"
 #include "config.h"
 #include "control_proto.h"
 #include "dns.h"
@@ -133,7 +134,8 @@ static void route_dns(const struct config *cfg, const char *lookup, int mx)
 {
 	struct dns_mx v[DNS_MX_LIMIT];
 	struct dns *d;
-	char host[300], err[512], srv[1024] = "";
+	char host[NEXTHOP_MAX + 1], err[512], srv[1024] = "";
+	struct nexthop nh;
 	unsigned char buf[16];
 	const char *const *servers;
 	size_t n = 0, i, o = 0;
@@ -143,12 +145,11 @@ static void route_dns(const struct config *cfg, const char *lookup, int mx)
 	for (i = 0; i < n && o < sizeof(srv); i++)
 		o += (size_t)snprintf(srv + o, sizeof(srv) - o, "%s%s",
 		    i ? " " : "", servers[i]);
-	if (lookup[0] == '[')
-		snprintf(host, sizeof(host), "%.*s", (int)strcspn(lookup + 1,
-		    "]"), lookup + 1);
-	else
-		snprintf(host, sizeof(host), "%.*s", (int)strcspn(lookup, ":"),
-		    lookup);
+	if (nexthop_parse(lookup, &nh) < 0) {
+		printf("next hop %s: not a host name or address\n", lookup);
+		return;
+	}
+	snprintf(host, sizeof(host), "%s", nh.host);
 	if (dns_open(&d, srv, err, sizeof(err)) < 0) {
 		printf("DNS: %s\n", err);
 		return;

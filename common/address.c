@@ -19,6 +19,7 @@
  */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "address.h"
@@ -537,5 +538,45 @@ int address_parse_qualified(const char *in, size_t len, unsigned options,
 	if ((a->flags & ADDRESS_NODOMAIN) &&
 	    address_set_domain(a, domain, reason_r) < 0)
 		return -1;
+	return 0;
+}
+
+int nexthop_parse(const char *s, struct nexthop *nh)
+{
+	const char *end, *colon, *p, *allowed;
+	unsigned long port;
+	char *e;
+
+	memset(nh, 0, sizeof(*nh));
+	if (s[0] == '[') {
+		if ((end = strchr(s, ']')) == NULL || end == s + 1)
+			return -1;
+		colon = end[1] == ':' ? end + 1 : NULL;
+		if (end[1] != '\0' && colon == NULL)
+			return -1;
+		p = s + 1;
+		allowed = ".-:";
+	} else {
+		colon = strchr(s, ':');
+		end = colon ? colon : s + strlen(s);
+		p = s;
+		allowed = ".-";
+	}
+	if (end == p || (size_t)(end - p) > NEXTHOP_MAX)
+		return -1;
+	for (const char *q = p; q < end; q++)
+		if (!(*q >= 'a' && *q <= 'z') && !(*q >= 'A' && *q <= 'Z') &&
+		    !(*q >= '0' && *q <= '9') && strchr(allowed, *q) == NULL)
+			return -1;
+	memcpy(nh->host, p, (size_t)(end - p));
+	nh->mx = s[0] != '[';
+	if (colon != NULL) {
+		if (colon[1] < '0' || colon[1] > '9')
+			return -1;
+		port = strtoul(colon + 1, &e, 10);
+		if (*e != '\0' || port == 0 || port > 65535)
+			return -1;
+		nh->port = (unsigned)port;
+	}
 	return 0;
 }

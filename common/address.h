@@ -68,4 +68,19 @@ int address_parse_qualified(const char *in, size_t len, unsigned options,
    surrogates or code points above U+10FFFF */
 int address_utf8_valid(const char *s, size_t len);
 
+/* A next hop, as routes_file and relayhost write it: "[host]" or
+   "[host]:port" (used as it is, no MX lookup: a name or an IP address),
+   "host" or "host:port" (the MX records of host). Parsed by the queue
+   manager (to refuse a bad one), postern-remote and posternctl route. */
+#define NEXTHOP_MAX 253		/* a host name's longest */
+struct nexthop {
+	char host[NEXTHOP_MAX + 1];
+	unsigned port;			/* 0: none given */
+	int mx;				/* 1: look up MX records of host */
+};
+/* nexthop_parse - s into nh; 0, or -1 when it is not one of the forms
+   (a host inside brackets may hold letters, digits, '.', '-' and ':',
+   a bare one letters, digits, '.' and '-'; a port is 1-65535) */
+int nexthop_parse(const char *s, struct nexthop *nh);
+
 #endif

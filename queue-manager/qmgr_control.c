@@ -57,6 +57,7 @@ static const char *const done_words[] = { "", "", "held", "released",
 
 #define DOMAINS_MAX 4096		/* distinct deferred domains counted */
 #define TOP_DOMAINS 20
+#define SLOTS (2 * DOMAINS_MAX)		/* the hash table of domains */
 
 /* Counts for stats. */
 struct counts {
@@ -65,6 +66,7 @@ struct counts {
 	int64_t oldest;			/* arrival, or 0 */
 	struct dcount { char name[256]; uint64_t n; } *dom;
 	size_t ndom;
+	uint32_t *slot;			/* hash: dom index + 1, or 0 */
 	uint64_t dom_other;		/* past DOMAINS_MAX */
 };
 
@@ -268,22 +270,39 @@ static void status(struct control *ctl, struct cconn *c)
 	finish(c, 0, NULL);
 }
 
-/* count_domain - one more deferred recipient at domain d */
-static void count_domain(struct counts *k, const char *d)
+/* lower - an ASCII copy in lower case */
+static void lower(const char *s, char *out, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < k->ndom; i++)
-		if (strcasecmp(k->dom[i].name, d) == 0) {
-			k->dom[i].n++;
+	for (i = 0; s[i] && i + 1 < len; i++)
+		out[i] = (char)tolower((unsigned char)s[i]);
+	out[i] = '\0';
+}
+
+/* count_domain - one more deferred recipient at domain d (a hash
+   table: stats reads every recipient of the queue) */
+static void count_domain(struct counts *k, const char *d)
+{
+	char low[256];
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	lower(d, low, sizeof(low));
+	for (i = 0; low[i]; i++)
+		h = (h ^ (unsigned char)low[i]) * 16777619u;
+	for (i = h % SLOTS; k->slot[i] != 0; i = (i + 1) % SLOTS)
+		if (strcmp(k->dom[k->slot[i] - 1].name, low) == 0) {
+			k->dom[k->slot[i] - 1].n++;
 			return;
 		}
 	if (k->ndom == DOMAINS_MAX) {
 		k->dom_other++;
 		return;
 	}
-	snprintf(k->dom[k->ndom].name, sizeof(k->dom[0].name), "%s", d);
-	k->dom[k->ndom++].n = 1;
+	snprintf(k->dom[k->ndom].name, sizeof(k->dom[0].name), "%s", low);
+	k->dom[k->ndom].n = 1;
+	k->slot[i] = (uint32_t)++k->ndom;
 }
 
 static int by_count(const void *a, const void *b)
@@ -346,8 +365,10 @@ static void stats(struct control *ctl, struct cconn *c, int json)
 
 	memset(&k, 0, sizeof(k));
 	if ((k.dom = calloc(DOMAINS_MAX, sizeof(*k.dom))) == NULL ||
+	    (k.slot = calloc(SLOTS, sizeof(*k.slot))) == NULL ||
 	    count_all(ctl, &k) < 0) {
 		free(k.dom);
+		free(k.slot);
 		strbuf_release(&t);
 		return finish(c, 75, "the queue is not available; try again");
 	}
@@ -399,6 +420,7 @@ static void stats(struct control *ctl, struct cconn *c, int json)
 		}
 	}
 	free(k.dom);
+	free(k.slot);
 	say(c, &t);
 	strbuf_release(&t);
 	finish(c, 0, NULL);
@@ -464,15 +486,6 @@ static void route(struct control *ctl, struct cconn *c, const char *addr)
 	c->deadline = timeutil_monotonic() + CONN_WAIT;
 }
 
-/* lower - an ASCII copy in lower case */
-static void lower(const char *s, char *out, size_t len)
-{
-	size_t i;
-
-	for (i = 0; s[i] && i + 1 < len; i++)
-		out[i] = (char)tolower((unsigned char)s[i]);
-	out[i] = '\0';
-}
 
 /* rcpt_matches - the recipient selectors hold for r */
 static int rcpt_matches(const struct sel *s, const struct queue_rcpt *r)
@@ -574,8 +587,8 @@ static int select_ids(struct control *ctl, const struct sel *s,
 }
 
 /* change - the verb's change to one message; the queue status */
-static int change(struct control *ctl, struct queue_txn *t, enum verb v,
-    uint64_t id, int64_t now)
+static int change(struct queue_txn *t, enum verb v, uint64_t id,
+    int64_t now)
 {
 	struct queue_msg m;
 	struct queue_rcpt r;
@@ -617,7 +630,6 @@ static int change(struct control *ctl, struct queue_txn *t, enum verb v,
 	}
 	if (v == V_BOUNCE && message_done(t, id))
 		return queue_delete(t, id);
-	(void)ctl;
 	return QUEUE_OK;
 }
 
@@ -638,7 +650,7 @@ static int apply(struct control *ctl, struct cconn *c, enum verb v,
 		if (!dry_run && queue_begin(ctl->q->queue, 1, &t) != QUEUE_OK)
 			break;
 		for (k = i; !dry_run && k < end && st != QUEUE_TEMP; k++)
-			st = change(ctl, t, v, ids[k], now);
+			st = change(t, v, ids[k], now);
 		if (!dry_run && (st == QUEUE_TEMP || queue_commit(&t) !=
 		    QUEUE_OK)) {
 			log_error("cannot %s messages: %s", verbs[v],

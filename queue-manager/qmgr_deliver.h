@@ -114,6 +114,15 @@ void results_record(struct qmgr *q, struct result *v, size_t n);
    (at most 60) */
 void stats_window(int64_t now, int minutes, unsigned out[3]);
 
+/* rcpt_shown - the address to name for r: an alias's "|command" or
+   "/file" target is named as the alias (parent holds it) */
+const char *rcpt_shown(struct queue_txn *t, const struct queue_rcpt *r,
+    struct queue_rcpt *parent);
+/* rcpt_original - the address the sender used for r (its own original,
+   or its topmost ancestor's); NULL when that is r's own address */
+const char *rcpt_original(struct queue_txn *t, const struct queue_rcpt *r,
+    char buf[ADDRESS_BUF]);
+
 /* message_done - nothing left to do for message id: every recipient
    final and none owed a notice (it may be removed) */
 int message_done(struct queue_txn *t, uint64_t id);
@@ -144,6 +153,11 @@ int job_fd(const struct job *j);
 /* job_read - the worker's socket is readable: 1 when the job is over
    (its results recorded), 0 to keep waiting */
 int job_read(struct qmgr *q, struct job *j, struct batch *b);
+/* job_content - end the read transaction *t a job record was built in
+   (st: how the building went), with message id's content as a new
+   sealed memfd in *memfd_r; 0, or -1 (nothing to close) */
+int job_content(struct queue_txn **t, uint64_t id, int st,
+    const struct strbuf *rec, int *memfd_r);
 /* job_expired - over its time limit (monotonic now): defer it */
 int job_expired(const struct job *j, int64_t now);
 void job_abort(struct job *j, const char *why, struct batch *b);

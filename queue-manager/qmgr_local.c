@@ -75,6 +75,26 @@ static void put_rcpt(struct strbuf *p, uint32_t idx, const struct route *rt,
 		attr_put_str(p, "noforward", "1");
 }
 
+/* job_content - end the read transaction a job record was built in,
+   with message id's content in a new sealed memfd; 0, or -1 when st (the
+   building's status), the record or the content failed */
+int job_content(struct queue_txn **t, uint64_t id, int st,
+    const struct strbuf *rec, int *memfd_r)
+{
+	int fd = st == QUEUE_OK ? memfd_new("postern-message") : -1;
+
+	if (fd < 0 || queue_content_write(*t, id, fd) != QUEUE_OK ||
+	    !strbuf_ok(rec) || memfd_seal(fd) < 0) {
+		queue_abort(t);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	queue_abort(t);
+	*memfd_r = fd;
+	return 0;
+}
+
 /* build - the job record and the content memfd; -1 on failure */
 static int build(struct qmgr *q, const struct job *j, const struct route *rts,
     struct strbuf *p, int *memfd_r)
@@ -84,13 +104,10 @@ static int build(struct qmgr *q, const struct job *j, const struct route *rts,
 	struct queue_msg m;
 	struct queue_rcpt rc;
 	size_t i;
-	int fd = memfd_new("postern-message"), st;
+	int st;
 
-	if (fd < 0 || queue_begin(q->queue, 0, &t) != QUEUE_OK) {
-		if (fd >= 0)
-			close(fd);
+	if (queue_begin(q->queue, 0, &t) != QUEUE_OK)
 		return -1;
-	}
 	queue_id_format(j->id, id);
 	st = queue_get_msg(t, j->id, &m);
 	attr_put_str(p, "v", LOCAL_VERSION);
@@ -101,15 +118,7 @@ static int build(struct qmgr *q, const struct job *j, const struct route *rts,
 	for (i = 0; st == QUEUE_OK && i < j->n; i++)
 		if ((st = queue_get_rcpt(t, j->id, j->idx[i], &rc)) == QUEUE_OK)
 			put_rcpt(p, j->idx[i], &rts[i], &rc);
-	if (st == QUEUE_OK)
-		st = queue_content_write(t, j->id, fd);
-	queue_abort(&t);
-	if (st != QUEUE_OK || !strbuf_ok(p) || memfd_seal(fd) < 0) {
-		close(fd);
-		return -1;
-	}
-	*memfd_r = fd;
-	return 0;
+	return job_content(&t, j->id, st, p, memfd_r);
 }
 
 /* job_start - spawn a worker and hand it the job */

@@ -87,42 +87,17 @@ static void put_time(struct strbuf *out, const char *name, int64_t v)
 		attr_put_i64(out, name, v);
 }
 
-/* orig_of - the address the sender used for r: its ORCPT, its own
-   "original", or its topmost ancestor's; "" when the same as r's */
+/* orig_of - the address the sender used for r: its ORCPT, else what
+   rcpt_original says; "" when it is the address reported (shown) */
 static void orig_of(struct queue_txn *t, const struct queue_rcpt *r,
-    char *buf, size_t len)
+    const char *shown, char *buf, size_t len)
 {
-	struct queue_rcpt up = *r;
-	int depth = 0;
+	char up[ADDRESS_BUF];
+	const char *o = rcpt_original(t, r, up);
 
-	buf[0] = '\0';
-	if (strncasecmp(r->orcpt, "rfc822;", 7) == 0) {
-		snprintf(buf, len, "%s", r->orcpt + 7);
-		return;
-	}
-	while (up.parent != QUEUE_NO_PARENT && depth++ < ROUTE_DEPTH_MAX * 4 &&
-	    queue_get_rcpt(t, up.id, up.parent, &up) == QUEUE_OK)
-		;
-	snprintf(buf, len, "%s", up.orig[0] ? up.orig : up.addr);
-	if (strcmp(buf, r->addr) == 0)
-		buf[0] = '\0';
-}
-
-/* final_addr - the address to report for r: an alias's "|command" or
-   "/file" target is reported as the alias it came from (the diagnostic
-   names the program or file) */
-static const char *final_addr(struct queue_txn *t,
-    const struct queue_rcpt *r, char *buf, size_t len)
-{
-	struct queue_rcpt up = *r;
-	int depth = 0;
-
-	while (strchr(up.addr, '@') == NULL && up.parent != QUEUE_NO_PARENT &&
-	    depth++ < ROUTE_DEPTH_MAX * 4 &&
-	    queue_get_rcpt(t, up.id, up.parent, &up) == QUEUE_OK)
-		;
-	snprintf(buf, len, "%s", strchr(up.addr, '@') ? up.addr : r->addr);
-	return buf;
+	if (strncasecmp(r->orcpt, "rfc822;", 7) == 0)
+		o = r->orcpt + 7;
+	snprintf(buf, len, "%s", o && strcmp(o, shown) != 0 ? o : "");
 }
 
 /* action - the DSN Action of a recipient in a notice of kind k */
@@ -144,16 +119,14 @@ static int put_rcpts(struct qmgr *q, struct queue_txn *t,
 	struct strbuf prev = STRBUF_INIT(QUEUE_TRANSCRIPT_MAX + 1);
 	struct queue_rcpt r;
 	struct queue_msg m;
-	char orig[ADDRESS_BUF + 8], fin[ADDRESS_BUF];
+	char orig[ADDRESS_BUF + 8];
+	struct queue_rcpt parent;
+	const char *shown;
 	uint32_t prev_idx = 0;
 	int have_prev = 0, st = QUEUE_OK;
 	size_t i;
-	size_t nsched;
-	const int64_t *sched = config_durations(q->cfg, CK_retry_schedule,
-	    &nsched);
 	int64_t life = config_duration(q->cfg, CK_max_queue_lifetime);
 
-	(void)sched;
 	if (queue_get_msg(t, j->id, &m) != QUEUE_OK)
 		return -1;
 	if (m.flags & QUEUE_MSG_NOTICE)
@@ -162,8 +135,9 @@ static int put_rcpts(struct qmgr *q, struct queue_txn *t,
 		if ((st = queue_get_rcpt(t, j->id, j->idx[i], &r)) != QUEUE_OK)
 			break;
 		attr_put_u64(out, "rcpt", r.idx);
-		attr_put_str(out, "addr", final_addr(t, &r, fin, sizeof(fin)));
-		orig_of(t, &r, orig, sizeof(orig));
+		shown = rcpt_shown(t, &r, &parent);
+		attr_put_str(out, "addr", shown);
+		orig_of(t, &r, shown, orig, sizeof(orig));
 		if (orig[0])
 			attr_put_str(out, "orig", orig);
 		attr_put_str(out, "action", action(j->kind, &r));
@@ -206,13 +180,10 @@ int notice_build(struct qmgr *q, const struct njob *j, struct strbuf *out,
 	char id[QUEUE_ID_TEXT + 1], to[ADDRESS_BUF + 300];
 	struct queue_txn *t;
 	struct queue_msg m;
-	int fd = memfd_new("postern-original"), st;
+	int st;
 
-	if (fd < 0 || queue_begin(q->queue, 0, &t) != QUEUE_OK) {
-		if (fd >= 0)
-			close(fd);
+	if (queue_begin(q->queue, 0, &t) != QUEUE_OK)
 		return -1;
-	}
 	st = queue_get_msg(t, j->id, &m);
 	if (st == QUEUE_OK) {
 		int dbl = notice_from_daemon(m.sender);
@@ -244,13 +215,5 @@ int notice_build(struct qmgr *q, const struct njob *j, struct strbuf *out,
 		if (put_rcpts(q, t, j, out) < 0)
 			st = QUEUE_CORRUPT;
 	}
-	if (st == QUEUE_OK)
-		st = queue_content_write(t, j->id, fd);
-	queue_abort(&t);
-	if (st != QUEUE_OK || !strbuf_ok(out) || memfd_seal(fd) < 0) {
-		close(fd);
-		return -1;
-	}
-	*memfd_r = fd;
-	return 0;
+	return job_content(&t, j->id, st, out, memfd_r);
 }

@@ -231,13 +231,10 @@ static int build(struct qmgr *q, const struct rworker *w,
 	struct queue_msg m;
 	struct queue_rcpt rc;
 	size_t i;
-	int fd = memfd_new("postern-message"), st;
+	int st;
 
-	if (fd < 0 || queue_begin(q->queue, 0, &t) != QUEUE_OK) {
-		if (fd >= 0)
-			close(fd);
+	if (queue_begin(q->queue, 0, &t) != QUEUE_OK)
 		return -1;
-	}
 	queue_id_format(w->id, id);
 	st = queue_get_msg(t, w->id, &m);
 	attr_put_str(out, "v", REMOTE_VERSION);
@@ -271,15 +268,7 @@ static int build(struct qmgr *q, const struct rworker *w,
 			attr_put_str(out, "notify", notify(rc.flags, nb,
 			    sizeof(nb)));
 	}
-	if (st == QUEUE_OK)
-		st = queue_content_write(t, w->id, fd);
-	queue_abort(&t);
-	if (st != QUEUE_OK || !strbuf_ok(out) || memfd_seal(fd) < 0) {
-		close(fd);
-		return -1;
-	}
-	*memfd_r = fd;
-	return 0;
+	return job_content(&t, w->id, st, out, memfd_r);
 }
 
 /* job_limit - the most a job may take: every address tried to the end */
@@ -298,16 +287,11 @@ void rpool_start(struct rpool *p, uint64_t id, const uint32_t *idx,
 {
 	struct strbuf out = STRBUF_INIT(REMOTE_FRAME_MAX);
 	struct rworker *w = choose(p, rts[0].dest);
-	struct rworker tmp;
 	int memfd = -1;
 
 	if (w == NULL || (w->idx = calloc(n, sizeof(*idx))) == NULL) {
-		memset(&tmp, 0, sizeof(tmp));
-		tmp.id = id;
-		tmp.idx = (uint32_t *)idx;
-		tmp.n = n;
-		defer_job(&tmp, "4.3.0", "cannot start the remote delivery "
-		    "agent", b);
+		batch_defer(b, id, idx, n, 0, 0, "none", "4.3.0", "cannot start "
+		    "the remote delivery agent");
 		return;
 	}
 	w->id = id;

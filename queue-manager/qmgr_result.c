@@ -73,9 +73,9 @@ static void seconds(char *buf, size_t len, int64_t us)
 		snprintf(buf, len, "%.0f", s);
 }
 
-/* shown_to - the address to= names: an alias's "|command" or "/file"
+/* rcpt_shown - the address to= (and a notice) names: an alias's "|command" or "/file"
    target is shown as the alias it came from (the text names the target) */
-static const char *shown_to(struct queue_txn *t, const struct queue_rcpt *r,
+const char *rcpt_shown(struct queue_txn *t, const struct queue_rcpt *r,
     struct queue_rcpt *parent)
 {
 	if (strchr(r->addr, '@') == NULL && r->parent != QUEUE_NO_PARENT &&
@@ -149,9 +149,9 @@ static void log_attempt(const struct result *res, const struct queue_msg *m,
 	strbuf_release(&text);
 }
 
-/* orig_to - the address the sender used: the recipient's own "original",
-   or its topmost ancestor's */
-static const char *orig_to(struct queue_txn *t, const struct queue_rcpt *r,
+/* rcpt_original - the address the sender used: the recipient's own
+   "original", or its topmost ancestor's; NULL when it is r's own */
+const char *rcpt_original(struct queue_txn *t, const struct queue_rcpt *r,
     char buf[ADDRESS_BUF])
 {
 	struct queue_rcpt up = *r;
@@ -315,8 +315,8 @@ static int record_one(struct qmgr *q, struct queue_txn *t,
 		return 0;
 	status = apply(q->cfg, &m, res, &r, now);
 	if (res->attempted) {
-		log_attempt(res, &m, orig_to(t, &r, orig), status, now,
-		    shown_to(t, &r, &parent));
+		log_attempt(res, &m, rcpt_original(t, &r, orig), status, now,
+		    rcpt_shown(t, &r, &parent));
 		stats_note(strcmp(status, "sent") == 0 ? 0 :
 		    strcmp(status, "bounced") == 0 ? 1 : 2, now);
 	}

@@ -104,40 +104,6 @@ static const char *lookup(const struct map *m, const char *domain, int star)
 	return star ? map_lookup(m, "*") : NULL;
 }
 
-/* nexthop_ok - "[host]", "[host]:port", "host" or "host:port" */
-static int nexthop_ok(const char *v)
-{
-	const char *end = v + strlen(v), *colon;
-	long port;
-	char *e;
-
-	if (*v == '\0' || end - v > 300)
-		return 0;
-	if (*v == '[') {
-		const char *rb = strchr(v, ']');
-
-		if (rb == NULL || rb == v + 1)
-			return 0;
-		colon = rb[1] == ':' ? rb + 1 : NULL;
-		if (rb[1] != '\0' && colon == NULL)
-			return 0;
-		for (const char *p = v + 1; p < rb; p++)
-			if (!isalnum((unsigned char)*p) && !strchr(".-:", *p))
-				return 0;
-	} else {
-		colon = strchr(v, ':');
-		for (const char *p = v; p < (colon ? colon : end); p++)
-			if (!isalnum((unsigned char)*p) && !strchr(".-", *p))
-				return 0;
-		if (colon == v)
-			return 0;
-	}
-	if (colon == NULL)
-		return 1;
-	port = strtol(colon + 1, &e, 10);
-	return *e == '\0' && port > 0 && port < 65536 && colon[1] != '\0';
-}
-
 /* tls_ok - one of the four levels */
 static int tls_ok(const char *v)
 {
@@ -170,6 +136,7 @@ void route_remote(struct routes *r, const char *addr, const char *domain,
 {
 	char dom[256];
 	const char *nh, *tls;
+	struct nexthop parsed;
 	size_t i;
 
 	if (r->broken)
@@ -185,7 +152,7 @@ void route_remote(struct routes *r, const char *addr, const char *domain,
 		nh = config_str(r->q->cfg, CK_relayhost);
 	if (nh == NULL && dom[0] == '[')
 		nh = dom;
-	if (nh != NULL && !nexthop_ok(nh))
+	if (nh != NULL && nexthop_parse(nh, &parsed) < 0)
 		return defer(rt, "bad next hop \"%s\" for %s (routes_file or "
 		    "relayhost)", nh, dom);
 	tls = lookup(r->tls, dom, 0);

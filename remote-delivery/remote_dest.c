@@ -91,40 +91,25 @@ static int add_host(struct dns *dns, const char *host, unsigned port,
 	return st;
 }
 
-/* parse_nexthop - host, port and whether to look up MX records */
+/* parse_nexthop - host, port and whether to look up MX records: the
+   job's next hop, or the domain's own MX records without one */
 static int parse_nexthop(const char *nh, const char *domain, unsigned dport,
     char *host, size_t hostlen, unsigned *port, int *mx)
 {
-	const char *end, *colon;
-	char *e;
-	unsigned long p;
+	struct nexthop p;
 
-	*port = dport;
-	*mx = 1;
 	if (nh == NULL || nh[0] == '\0') {
 		snprintf(host, hostlen, "%s", domain);
+		*port = dport;
+		*mx = 1;
 		return 0;
 	}
-	if (nh[0] == '[') {
-		if ((end = strchr(nh, ']')) == NULL)
-			return -1;
-		*mx = 0;
-		snprintf(host, hostlen, "%.*s", (int)(end - nh - 1), nh + 1);
-		colon = end[1] == ':' ? end + 1 : NULL;
-		if (end[1] != '\0' && colon == NULL)
-			return -1;
-	} else {
-		colon = strrchr(nh, ':');
-		snprintf(host, hostlen, "%.*s", (int)(colon ? colon - nh :
-		    (long)strlen(nh)), nh);
-	}
-	if (colon != NULL) {
-		p = strtoul(colon + 1, &e, 10);
-		if (*e != '\0' || p == 0 || p > 65535)
-			return -1;
-		*port = (unsigned)p;
-	}
-	return host[0] ? 0 : -1;
+	if (nexthop_parse(nh, &p) < 0)
+		return -1;
+	snprintf(host, hostlen, "%s", p.host);
+	*port = p.port ? p.port : dport;
+	*mx = p.mx;
+	return 0;
 }
 
 /* by_mx - the MX hosts of host and their addresses */

@@ -416,6 +416,37 @@ START_TEST(test_prefixes)
 END_TEST
 
 /* Seeded random inputs from an alphabet of the bytes that matter. */
+/* next hops: the forms routes_file and relayhost allow, and what not */
+START_TEST(test_nexthop)
+{
+	static const struct { const char *in, *host; unsigned port; int mx; }
+	    good[] = {
+		{ "mx.example.org", "mx.example.org", 0, 1 },
+		{ "mx.example.org:2525", "mx.example.org", 2525, 1 },
+		{ "[smtp.example.net]", "smtp.example.net", 0, 0 },
+		{ "[smtp.example.net]:587", "smtp.example.net", 587, 0 },
+		{ "[192.0.2.1]:25", "192.0.2.1", 25, 0 },
+		{ "[2001:db8::1]", "2001:db8::1", 0, 0 },
+	};
+	static const char *const bad[] = { "", "[]", "[x", "[x]y", "x:",
+	    "x:0", "x:65536", "x:2a", ":25", "a b", "a;b", "[a b]",
+	    "x:+25" };
+	struct nexthop nh;
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		ck_assert_msg(nexthop_parse(good[i].in, &nh) == 0, "%s",
+		    good[i].in);
+		ck_assert_str_eq(nh.host, good[i].host);
+		ck_assert_uint_eq(nh.port, good[i].port);
+		ck_assert_int_eq(nh.mx, good[i].mx);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(nexthop_parse(bad[i], &nh) < 0, "'%s' accepted",
+		    bad[i]);
+}
+END_TEST
+
 START_TEST(test_random)
 {
 	static const char alphabet[] = "aZ9.@\"\\<>[]:,-_ !|\xc3\xa9\x80\xed"
@@ -463,6 +494,7 @@ static Suite *address_suite(void)
 	tcase_add_loop_test(tc, test_prefixes, 0,
 	    (int)(sizeof(prefix_inputs) / sizeof(prefix_inputs[0])));
 	tcase_add_test(tc, test_random);
+	tcase_add_test(tc, test_nexthop);
 	suite_add_tcase(s, tc);
 	return s;
 }
