@@ -1,50 +1,47 @@
 /*
  * posternctl.h - the parts of posternctl, the administration tool.
  *
- * This version reads the queue directly, in short read-only transactions
- * (copy out, end the transaction, then print). Root first becomes
- * mail_owner, so that it never leaves a root-owned LMDB lock file behind.
- * The admin issue moves the verbs behind the queue manager's control
- * socket, where ordinary users may see their own messages.
+ * Every verb but config goes to the queue manager's control socket
+ * (posternctl_control.c), which decides who may do what. When the queue
+ * manager is not running, the read-only verbs (queue, mailq, show) fall
+ * back to reading the queue directly (posternctl_queue.c), for root and
+ * the queue's owner, and say so on standard error. Both render through
+ * the same views (qview.h), so the output is the same either way.
  */
 #ifndef POSTERN_POSTERNCTL_H
 #define POSTERN_POSTERNCTL_H
 
+#include <stdint.h>
+
 struct config;
-struct queue;
+
+/* The command line after the verb. */
+struct ctl_args {
+	const char *verb;
+	char **ids;		/* the operands (queue ids), in argv */
+	int nids;
+	int all, dry_run, json, count, transcript, content;
+	const char *sender, *recipient, *domain, *state, *error;
+	const char *address;	/* route */
+	int64_t older_than;	/* seconds, or -1 */
+};
 
 struct ctl {
 	struct config *cfg;
-	struct queue *queue;
-	int json;
-	int content;
-	int transcript;		/* show --transcript */
+	struct ctl_args a;
 };
 
-/* posternctl_queue.c */
-#include <stdint.h>
-struct strbuf;
-struct queue_txn;
-struct queue_msg;
-/* A renderer writes one message and its recipients into out. */
-typedef int (*ctl_render_fn)(struct strbuf *out, struct queue_txn *t,
-    const struct queue_msg *m, void *ctx);
-/* ctl_walk - every message, in batches of short read transactions */
-int ctl_walk(struct ctl *c, ctl_render_fn fn, void *ctx, uint64_t *count_r);
-int ctl_json_msg(struct strbuf *out, struct queue_txn *t,
-    const struct queue_msg *m, void *ctx);
-void ctl_local_time(int64_t us, char buf[64]);
-void ctl_emit(struct strbuf *out);
-int ctl_queue(struct ctl *c);
+/* posternctl_main.c: usage, and the arguments of a verb */
+void ctl_usage(void) __attribute__((noreturn));
 
-/* posternctl_control.c: verbs through the control socket */
-int ctl_control(struct ctl *c, const char *verb, int argc, char **argv);
+/* posternctl_control.c: a verb through the control socket; falls back
+   to ctl_direct for the read-only verbs when nothing listens */
+int ctl_control(struct ctl *c);
+
+/* posternctl_queue.c: queue, mailq and show read from the queue itself */
+int ctl_direct(struct ctl *c);
 
 /* posternctl_config.c: the configuration, or --check of every file */
 int ctl_config(struct ctl *c, int check);
-
-/* posternctl_show.c */
-int ctl_show(struct ctl *c, const char *id);
-int ctl_mailq(struct ctl *c);
 
 #endif

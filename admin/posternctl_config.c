@@ -105,12 +105,12 @@ int ctl_config(struct ctl *c, int do_check)
 	for (k = 0; k < CK_COUNT; k++)
 		if ((int)strlen(config_key_name(k)) > width)
 			width = (int)strlen(config_key_name(k));
-	if (c->json)
+	if (c->a.json)
 		strbuf_appendc(&out, '{');
 	for (k = 0; k < CK_COUNT; k++) {
 		strbuf_reset(&v);
 		value(c->cfg, k, &v);
-		if (c->json) {
+		if (c->a.json) {
 			if (k > 0)
 				strbuf_appendc(&out, ',');
 			json_string(&out, config_key_name(k),
@@ -130,9 +130,10 @@ int ctl_config(struct ctl *c, int do_check)
 			strbuf_appendc(&out, '\n');
 		}
 	}
-	if (c->json)
+	if (c->a.json)
 		strbuf_appends(&out, "}\n");
-	ctl_emit(&out);
+	if (out.len > 0 && fwrite(out.s, 1, out.len, stdout) != out.len)
+		die_perm(EX_IOERR, "write error on standard output");
 	strbuf_release(&out);
 	strbuf_release(&v);
 	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;

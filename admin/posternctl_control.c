@@ -1,7 +1,10 @@
 /*
  * posternctl_control - the verbs that go through the queue manager's
- * control socket (control_proto.h): status, reload, stats, route, and
- * the bulk verbs hold, release, delete, retry and bounce. For route, the
+ * control socket (control_proto.h): status, reload, stats, route, the
+ * listings queue, mailq and show, and the bulk verbs hold, release,
+ * delete, retry and bounce. When nothing listens on the socket, the
+ * listings fall back to reading the queue directly (posternctl_queue.c).
+ * For route, the
  * queue manager says how it would route the address; the DNS lookups of
  * a remote route are made here (the queue manager does none).
  *
@@ -11,6 +14,7 @@
  * frame limit, and its text is printed as it comes.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,83 +34,60 @@
 #include "layout.h"
 #include "posternctl.h"
 
-/* selector - "--name VALUE" into the request */
-static int selector(struct strbuf *req, const char *opt, const char *val)
+/* put - name=value into the request when value is set */
+static void put(struct strbuf *req, const char *name, const char *value)
 {
-	static const struct { const char *opt, *name; } map[] = {
-		{ "--sender", "sender" }, { "--recipient", "recipient" },
-		{ "--domain", "domain" }, { "--state", "state" },
-		{ "--error", "error" },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(opt, map[i].opt) == 0) {
-			attr_put_str(req, map[i].name, val);
-			return 0;
-		}
-	return -1;
+	if (value != NULL)
+		attr_put_str(req, name, value);
 }
 
-/* request - the request for verb and its arguments */
-static void request(const char *verb, int argc, char **argv,
-    struct strbuf *req)
+/* request - the request for the verb and its arguments */
+static void request(const struct ctl_args *a, struct strbuf *req)
 {
-	int64_t secs;
-	int i;
+	int k;
 
 	attr_put_str(req, "v", CONTROL_VERSION);
-	attr_put_str(req, "verb", verb);
-	if (strcmp(verb, "route") == 0) {
-		if (argc != 1 || argv[0][0] == '-')
-			die_perm(EX_USAGE, "usage: posternctl route ADDRESS");
-		attr_put_str(req, "address", argv[0]);
-		return;
-	}
-	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--all") == 0)
-			attr_put_str(req, "all", "1");
-		else if (strcmp(argv[i], "--dry-run") == 0)
-			attr_put_str(req, "dry_run", "1");
-		else if (strcmp(argv[i], "--json") == 0)
-			attr_put_str(req, "json", "1");
-		else if (strcmp(argv[i], "--older-than") == 0 && i + 1 < argc) {
-			if (config_parse_duration(argv[++i], &secs) < 0)
-				die_perm(EX_USAGE, "--older-than %s: not a "
-				    "duration (e.g. 2h, 30m, 3d)", argv[i]);
-			attr_put_i64(req, "older_than", secs);
-		} else if (argv[i][0] == '-' && i + 1 < argc) {
-			if (selector(req, argv[i], argv[i + 1]) < 0)
-				die_perm(EX_USAGE, "unknown option %s",
-				    argv[i]);
-			i++;
-		} else if (argv[i][0] == '-') {
-			die_perm(EX_USAGE, "%s needs a value", argv[i]);
-		} else {
-			attr_put_str(req, "id", argv[i]);
-		}
-	}
+	attr_put_str(req, "verb", a->verb);
+	for (k = 0; k < a->nids; k++)
+		attr_put_str(req, "id", a->ids[k]);
+	put(req, "sender", a->sender);
+	put(req, "recipient", a->recipient);
+	put(req, "domain", a->domain);
+	put(req, "state", a->state);
+	put(req, "error", a->error);
+	put(req, "address", a->address);
+	if (a->older_than >= 0)
+		attr_put_i64(req, "older_than", a->older_than);
+	put(req, "all", a->all ? "1" : NULL);
+	put(req, "dry_run", a->dry_run ? "1" : NULL);
+	put(req, "json", a->json ? "1" : NULL);
+	put(req, "count", a->count ? "1" : NULL);
+	put(req, "transcript", a->transcript ? "1" : NULL);
+	put(req, "content", a->content ? "1" : NULL);
 }
 
-/* connect_qmgr - the control socket, or exit 75 */
-static int connect_qmgr(const struct config *cfg)
+/* connect_qmgr - the control socket, or -1 with errno and the path */
+static int connect_qmgr(const struct config *cfg, char *path, size_t len)
 {
 	struct layout l;
 	struct sockaddr_un sa;
-	int fd;
+	int fd, e;
 
 	if (layout_paths(cfg, &l) < 0)
 		die_perm(EX_CONFIG, "run_directory too long");
+	snprintf(path, len, "%s", l.control);
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (strlen(l.control) >= sizeof(sa.sun_path))
 		die_perm(EX_CONFIG, "%s: path too long", l.control);
 	memcpy(sa.sun_path, l.control, strlen(l.control));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die_perm(EX_TEMPFAIL, "cannot reach the queue manager at %s "
-		    "(%s): is postern-qmgr running?", l.control,
-		    strerror(errno));
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		fd = -1;
+	}
 	return fd;
 }
 
@@ -179,31 +160,58 @@ static void route_dns(const struct config *cfg, const char *lookup, int mx)
 	dns_close(&d);
 }
 
-int ctl_control(struct ctl *c, const char *verb, int argc, char **argv)
+/* read_only - the verb only reads the queue (a direct read can do it) */
+static int read_only(const char *verb)
 {
-	char lookup[320] = "";
+	return strcmp(verb, "queue") == 0 || strcmp(verb, "mailq") == 0 ||
+	    strcmp(verb, "show") == 0;
+}
+
+int ctl_control(struct ctl *c)
+{
+	char lookup[320] = "", path[PATH_MAX];
 	int mx = 0;
 	struct strbuf req = STRBUF_INIT(CONTROL_REQUEST_MAX);
 	struct ipc_reader rd;
 	struct ipc_msg m;
 	const struct attr *a;
-	const char *why = NULL;
+	const char *why = NULL, *name = NULL;
 	uint64_t status = EX_PROTOCOL;
 	int fd, r;
 
-	request(verb, argc, argv, &req);
+	request(&c->a, &req);
 	if (!strbuf_ok(&req))
 		die_perm(EX_USAGE, "the request is too long");
-	fd = connect_qmgr(c->cfg);
+	if ((fd = connect_qmgr(c->cfg, path, sizeof(path))) < 0) {
+		if ((errno == ECONNREFUSED || errno == ENOENT) &&
+		    read_only(c->a.verb)) {
+			strbuf_release(&req);
+			return ctl_direct(c);
+		}
+		die_perm(EX_TEMPFAIL, "cannot reach the queue manager at %s "
+		    "(%s): is postern-qmgr running?", path, strerror(errno));
+	}
 	if (ipc_send(fd, &req, -1) < 0)
 		die_perm(EX_TEMPFAIL, "cannot talk to the queue manager: %s",
 		    strerror(errno));
 	ipc_reader_init(&rd, fd, CONTROL_ANSWER_FRAME + 4096);
 	while ((r = ipc_recv(&rd, &m, &why)) == 1) {
-		if ((a = attr_find(&m.attrs, "out")) != NULL)
-			fwrite(a->value, 1, a->len, stdout);
-		if ((a = attr_find(&m.attrs, "error")) != NULL)
+		if (attr_check(&m.attrs, control_answer_spec,
+		    sizeof(control_answer_spec) /
+		    sizeof(control_answer_spec[0]), 0, &why, &name) < 0) {
+			ipc_msg_release(&m);
+			r = -1;
+			break;
+		}
+		if ((a = attr_find(&m.attrs, "out")) != NULL ||
+		    (a = attr_find(&m.attrs, "data")) != NULL)
+			if (fwrite(a->value, 1, a->len, stdout) != a->len)
+				die_perm(EX_IOERR, "write error on standard "
+				    "output");
+		if ((a = attr_find(&m.attrs, "error")) != NULL) {
+			fflush(stdout);
 			fprintf(stderr, "posternctl: %s\n", a->value);
+		}
 		if ((a = attr_find(&m.attrs, "lookup")) != NULL)
 			snprintf(lookup, sizeof(lookup), "%s", a->value);
 		if ((a = attr_find(&m.attrs, "mx")) != NULL)
@@ -217,7 +225,8 @@ int ctl_control(struct ctl *c, const char *verb, int argc, char **argv)
 	}
 	if (r != 1) {
 		fprintf(stderr, "posternctl: the queue manager ended the "
-		    "answer early%s%s\n", why ? ": " : "", why ? why : "");
+		    "answer early%s%s%s%s\n", why ? ": " : "", why ? why : "",
+		    name ? ": " : "", name ? name : "");
 		status = EX_PROTOCOL;
 	}
 	ipc_reader_release(&rd);

@@ -1,24 +1,25 @@
 /*
  * posternctl - inspect and administer the postern queue.
  *
- *   posternctl [-c DIR] queue [--json]
- *   posternctl [-c DIR] show ID [--json] [--content] [--transcript]
+ *   posternctl [-c DIR] queue [ID...] [selectors] [--count] [--json]
+ *   posternctl [-c DIR] show ID [--json] [--transcript] [--content]
  *   posternctl [-c DIR] mailq
  *   posternctl [-c DIR] config [--check] [--json]
  *   posternctl [-c DIR] status | reload | stats [--json]
  *   posternctl [-c DIR] route ADDRESS
  *   posternctl [-c DIR] hold|release|delete|retry|bounce [ID...] [--all]
- *       [--sender A] [--recipient A] [--domain D] [--state S]
- *       [--older-than DURATION] [--error TEXT] [--dry-run]
+ *       [selectors] [--dry-run]
  *
- * queue, show and mailq read the queue directly; the others go through
- * the queue manager's control socket (posternctl_control.c).
+ * where the selectors are --sender A, --recipient A, --domain D,
+ * --state S, --older-than DURATION and --error TEXT. config is read
+ * here; everything else goes through the queue manager's control socket
+ * (posternctl_control.c), or, for queue, mailq and show when the queue
+ * manager is down, straight from the queue (posternctl_queue.c).
  *
  * Exit codes: 0 done, 64 usage, 67 no such message, 70 a damaged record,
- * 74 output error, 75 the queue cannot be read now, 77 not allowed to
- * read the queue, 78 configuration.
+ * 74 output error, 75 the queue manager or the queue is not available
+ * now, 77 not allowed, 78 configuration.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,127 +28,162 @@
 #include "config.h"
 #include "die.h"
 #include "exitcodes.h"
-#include "layout.h"
 #include "log.h"
 #include "posternctl.h"
-#include "privs.h"
-#include "queue.h"
 
-/* usage - the command line is wrong */
-static void __attribute__((noreturn)) usage(void)
+void ctl_usage(void)
 {
-	fprintf(stderr, "usage: posternctl [-c DIR] queue [--json]\n"
-	    "       posternctl [-c DIR] show ID [--json] [--content] "
-	    "[--transcript]\n"
+	fprintf(stderr, "usage: posternctl [-c DIR] queue [ID...] [selectors] "
+	    "[--count] [--json]\n"
+	    "       posternctl [-c DIR] show ID [--json] [--transcript] "
+	    "[--content]\n"
 	    "       posternctl [-c DIR] mailq\n"
 	    "       posternctl [-c DIR] config [--check] [--json]\n"
 	    "       posternctl [-c DIR] status | reload | stats [--json]\n"
 	    "       posternctl [-c DIR] route ADDRESS\n"
 	    "       posternctl [-c DIR] hold|release|delete|retry|bounce "
 	    "[ID...] [--all]\n"
-	    "           [--sender A] [--recipient A] [--domain D] "
-	    "[--state S]\n"
-	    "           [--older-than DURATION] [--error TEXT] "
-	    "[--dry-run]\n");
+	    "           [selectors] [--dry-run]\n"
+	    "selectors: --sender A  --recipient A  --domain D  --state S\n"
+	    "           --older-than DURATION  --error TEXT\n"
+	    "states: pending deferred held active failed delivered "
+	    "expanded\n");
 	exit(EX_USAGE);
 }
 
-/* open_queue - become the queue's owner if root, then open it read-only */
-static void open_queue(struct ctl *c)
-{
-	struct layout l;
-	char err[512];
-	const char *why;
-	uid_t uid;
-	gid_t gid;
+/* Which options each verb takes: a letter per flag in the string. */
+static const struct { const char *verb, *opts; } verbs[] = {
+	{ "queue", "Sjc" },		/* S: the selectors */
+	{ "mailq", "S" },
+	{ "show", "jtn" },
+	{ "status", "" },
+	{ "reload", "" },
+	{ "stats", "j" },
+	{ "route", "" },
+	{ "config", "jk" },
+	{ "hold", "Sad" },
+	{ "release", "Sad" },
+	{ "delete", "Sad" },
+	{ "retry", "Sad" },
+	{ "bounce", "Sad" },
+};
 
-	if (layout_paths(c->cfg, &l) < 0)
-		die_perm(EX_CONFIG, "queue_directory is too long");
-	if (geteuid() == 0) {
-		if (privs_user(config_str(c->cfg, CK_mail_owner), &uid, &gid,
-		    &why) < 0 || privs_drop(uid, gid, &why) < 0)
-			die_perm(EX_CONFIG, "cannot become mail_owner '%s': %s",
-			    config_str(c->cfg, CK_mail_owner), why);
-	}
-	if (access(l.db, R_OK | X_OK) < 0 && errno == EACCES)
-		die_perm(EX_NOPERM, "permission denied: only root and the "
-		    "queue's owner may read the queue in %s", l.queue);
-	if (queue_open(&c->queue, l.db, 0, QUEUE_RDONLY, err, sizeof(err)) !=
-	    QUEUE_OK)
-		die_perm(EX_TEMPFAIL, "cannot open the queue in %s: %s", l.db,
-		    err);
+/* flag - a flag option: its letter and where it goes */
+static int *flag(struct ctl_args *a, const char *opt, char *letter)
+{
+	static const struct { const char *opt; char letter; } map[] = {
+		{ "--json", 'j' }, { "--count", 'c' }, { "--transcript", 't' },
+		{ "--content", 'n' }, { "--all", 'a' }, { "--dry-run", 'd' },
+		{ "--check", 'k' },
+	};
+	int *where[] = { &a->json, &a->count, &a->transcript, &a->content,
+	    &a->all, &a->dry_run, &a->count };
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(opt, map[i].opt) == 0) {
+			*letter = map[i].letter;
+			return where[i];
+		}
+	return NULL;
 }
 
-/* options - the --json and --content flags after the verb */
-static void options(struct ctl *c, int argc, char **argv, int *ipos)
+/* selector - "--name VALUE": where VALUE goes, or NULL */
+static const char **selector(struct ctl_args *a, const char *opt)
 {
-	int i;
+	if (strcmp(opt, "--sender") == 0)
+		return &a->sender;
+	if (strcmp(opt, "--recipient") == 0)
+		return &a->recipient;
+	if (strcmp(opt, "--domain") == 0)
+		return &a->domain;
+	if (strcmp(opt, "--state") == 0)
+		return &a->state;
+	if (strcmp(opt, "--error") == 0)
+		return &a->error;
+	return NULL;
+}
 
+/* parse - the verb's arguments into a (config's --check lands in count) */
+static void parse(const char *opts, int argc, char **argv,
+    struct ctl_args *a)
+{
+	const char **sv;
+	char letter;
+	int *fv, i;
+
+	a->ids = argv;
+	a->older_than = -1;
 	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			c->json = 1;
-		else if (strcmp(argv[i], "--content") == 0)
-			c->content = 1;
-		else if (strcmp(argv[i], "--transcript") == 0)
-			c->transcript = 1;
-		else if (argv[i][0] == '-' || ipos == NULL || *ipos >= 0)
-			usage();
-		else
-			*ipos = i;
+		if ((fv = flag(a, argv[i], &letter)) != NULL) {
+			if (strchr(opts, letter) == NULL)
+				ctl_usage();
+			*fv = 1;
+		} else if (strchr(opts, 'S') && (sv = selector(a, argv[i])) !=
+		    NULL) {
+			if (i + 1 == argc)
+				die_perm(EX_USAGE, "%s needs a value", argv[i]);
+			*sv = argv[++i];
+		} else if (strchr(opts, 'S') && strcmp(argv[i],
+		    "--older-than") == 0) {
+			if (i + 1 == argc || config_parse_duration(argv[i + 1],
+			    &a->older_than) < 0)
+				die_perm(EX_USAGE, "--older-than needs a duration "
+				    "(e.g. 2h, 30m, 3d)");
+			i++;
+		} else if (argv[i][0] == '-') {
+			die_perm(EX_USAGE, "unknown option %s for %s", argv[i],
+			    a->verb);
+		} else {
+			/* operands: ids, or route's address */
+			a->ids[a->nids++] = argv[i];
+		}
+	}
+	if (strcmp(a->verb, "route") == 0) {
+		if (a->nids != 1)
+			die_perm(EX_USAGE, "usage: posternctl route ADDRESS");
+		a->address = a->ids[0];
+		a->nids = 0;
+	} else if (strcmp(a->verb, "show") == 0) {
+		if (a->nids != 1)
+			ctl_usage();
+	} else if (a->nids > 0 && !strchr(opts, 'S')) {
+		ctl_usage();
 	}
 }
-
-/* The verbs that go to the queue manager (posternctl_control.c) */
-static const char *const control_verbs[] = { "status", "reload", "stats",
-    "route", "hold", "release", "delete", "retry", "bounce", NULL };
 
 int main(int argc, char **argv)
 {
-	struct ctl c = { NULL, NULL, 0, 0, 0 };
+	struct ctl c;
 	const char *dir = NULL, *why;
 	char err[512];
-	int ch, idpos = -1;
+	size_t i;
+	int ch;
 
+	memset(&c, 0, sizeof(c));
 	log_open("posternctl", NULL, 0);
 	while ((ch = getopt(argc, argv, "+c:")) != -1) {
 		if (ch != 'c')
-			usage();
+			ctl_usage();
 		dir = optarg;
 	}
 	if (optind >= argc)
-		usage();
+		ctl_usage();
+	argv += optind;
+	argc -= optind;
+	for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]) &&
+	    strcmp(argv[0], verbs[i].verb) != 0; i++)
+		;
+	if (i == sizeof(verbs) / sizeof(verbs[0]))
+		ctl_usage();
+	c.a.verb = verbs[i].verb;
+	/* the operands are gathered in place, over argv's own slots */
+	parse(verbs[i].opts, argc - 1, argv + 1, &c.a);
 	if ((dir = config_dir_choose(dir, 1, &why)) == NULL)
 		die_perm(EX_USAGE, "%s", why);
 	if (config_load(&c.cfg, dir, err, sizeof(err)) < 0)
 		die_perm(EX_CONFIG, "%s", err);
-	argv += optind;
-	argc -= optind;
-	for (ch = 0; control_verbs[ch] != NULL; ch++)
-		if (strcmp(argv[0], control_verbs[ch]) == 0)
-			return ctl_control(&c, argv[0], argc - 1, argv + 1);
-	if (strcmp(argv[0], "config") == 0) {
-		for (ch = 1; ch < argc; ch++)
-			if (strcmp(argv[ch], "--check") == 0)
-				idpos = 1;
-			else if (strcmp(argv[ch], "--json") == 0)
-				c.json = 1;
-			else
-				usage();
-		return ctl_config(&c, idpos == 1);
-	}
-	options(&c, argc - 1, argv + 1, strcmp(argv[0], "show") == 0 ?
-	    &idpos : NULL);
-	if (strcmp(argv[0], "queue") == 0 && !c.content) {
-		open_queue(&c);
-		return ctl_queue(&c);
-	}
-	if (strcmp(argv[0], "show") == 0 && idpos >= 0) {
-		open_queue(&c);
-		return ctl_show(&c, argv[idpos + 1]);
-	}
-	if (strcmp(argv[0], "mailq") == 0 && !c.json && !c.content) {
-		open_queue(&c);
-		return ctl_mailq(&c);
-	}
-	usage();
+	if (strcmp(c.a.verb, "config") == 0)
+		return ctl_config(&c, c.a.count);
+	return ctl_control(&c);
 }

@@ -1,15 +1,20 @@
 /*
  * control_proto - the queue manager's control socket (posternctl speaks
- * it). Version 1. FIRST PART of the administration issue: the verbs that
- * change the queue, and status; the listings still read the queue
- * directly (posternctl_queue.c) and move here next.
+ * it). Version 1.
  *
  * The socket is run_directory/control, SOCK_STREAM, mode 0666: anyone
  * may connect, and the queue manager knows who did from SO_PEERCRED.
- * Root and members of admin_group are administrators; anyone else gets
- * "status" only, and every other verb is refused with EX_NOPERM (77).
- * stats walks the whole queue in short read transactions (an index of
- * counts is for the benchmark issue).
+ * Root, members of admin_group and the queue manager's own user are
+ * administrators. Anyone else may ask for status, and may list and show
+ * the messages whose envelope sender is their own login at myhostname or
+ * a local domain (queue, mailq, show: the others are simply not listed,
+ * and show of another's message is refused); every other verb is refused
+ * with EX_NOPERM (77).
+ * The listings (queue, mailq, show) stream: the queue manager renders
+ * them in steps (qview.h), one short read transaction each, only when
+ * the client has read what came before, so a slow client holds no
+ * transaction and a huge queue is never buffered. stats walks the whole
+ * queue in short read transactions.
  * One request per connection, then the answer, then the queue manager
  * closes it. Frames are ipc.h frames, without descriptors.
  *
@@ -17,33 +22,44 @@
  * bytes, within CONTROL_REQUEST_WAIT of connecting; unknown names are
  * refused:
  *   v          required, once  "1"
- *   verb       required, once  status, reload, stats, route, hold,
- *                              release, delete, retry or bounce
- *   id         repeated        queue ids (11 characters each)
+ *   verb       required, once  status, reload, stats, route, queue,
+ *                              mailq, show, hold, release, delete,
+ *                              retry or bounce
+ *   id         repeated        queue ids (11 characters each); show
+ *                              takes exactly one
  *   all        optional, once  "1": every message
  *   sender     optional, once  the envelope sender is this address
  *                              (case-insensitive; "<>" for the null one)
  *   recipient  optional, once  a recipient is this address
  *   domain     optional, once  a recipient's domain is this one
  *   state      optional, once  a recipient is in this state: pending,
- *                              deferred, held or failed
+ *                              deferred, held, failed, delivered or
+ *                              expanded; or "active": a job for the
+ *                              message is in flight
  *   older_than optional, once  seconds: arrived at least this long ago
  *   error      optional, once  a recipient's last diagnostic contains
  *                              this text (case-insensitive)
  *   dry_run    optional, once  "1": say what would be touched, touch
  *                              nothing
- *   json       optional, once  "1": stats as one JSON object
+ *   json       optional, once  "1": stats, queue, show as JSON
+ *   count      optional, once  "1": queue: only how many match
+ *   transcript optional, once  "1": show: each recipient's last
+ *                              transcript too
+ *   content    optional, once  "1": show: the stored message instead
  *   address    optional, once  route: the address to route
  *   The bulk verbs (hold, release, delete, retry, bounce) need ids, all,
  *   or at least one selector; selectors all apply (AND), and ids are
- *   filtered by them too.
+ *   filtered by them too. queue and mailq take the same selectors (and
+ *   ids), and list everything the caller may see without them.
  *
  * ANSWER (queue manager -> posternctl): any number of frames with
  *   out        text for standard output
+ *   data       bytes for standard output, as stored (show content)
  * then one last frame with
  *   status     required  a sysexits code: 0 done, 64 bad request, 67 no
  *                        such message, 75 try again, 77 not allowed
- *   error      optional  one line for standard error
+ *   error      optional  one line for standard error (with status 0:
+ *                        a warning, e.g. damaged records were skipped)
  *   lookup     optional  route, for a remote address: the host whose
  *                        DNS records posternctl looks up itself (the
  *                        queue manager does no DNS)
@@ -81,11 +97,15 @@ static const struct attr_spec control_request_spec[] __attribute__((unused))
 	{ "dry_run", ATTR_NUMBER, 1 },
 	{ "json", ATTR_NUMBER, 1 },
 	{ "address", ATTR_TEXT, 254 },
+	{ "count", ATTR_NUMBER, 1 },
+	{ "transcript", ATTR_NUMBER, 1 },
+	{ "content", ATTR_NUMBER, 1 },
 };
 
 static const struct attr_spec control_answer_spec[] __attribute__((unused))
     = {
 	{ "out", ATTR_TEXT | ATTR_LINES, CONTROL_ANSWER_FRAME },
+	{ "data", 0, CONTROL_ANSWER_FRAME },
 	{ "status", ATTR_NUMBER, 3 },
 	{ "error", ATTR_TEXT, 1024 },
 	{ "lookup", ATTR_TEXT, 300 },

@@ -287,6 +287,9 @@ int queue_get_msg(struct queue_txn *t, uint64_t id, struct queue_msg *m);
 int queue_next_msg(struct queue_txn *t, uint64_t after, struct queue_msg *m);
 int queue_get_rcpt(struct queue_txn *t, uint64_t id, uint32_t idx,
     struct queue_rcpt *r);
+/* queue_count_msgs - how many messages the queue holds, without reading
+   any (LMDB keeps the count) */
+int queue_count_msgs(struct queue_txn *t, uint64_t *n_r);
 /* queue_content_chunk - chunk n of the content; *p_r points into the map
    and stays valid until the transaction ends or writes anything.
    QUEUE_NOTFOUND past the last chunk. */

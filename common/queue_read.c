@@ -159,6 +159,21 @@ int queue_next_msg(struct queue_txn *t, uint64_t after, struct queue_msg *m)
 	return st;
 }
 
+/* queue_count_msgs - the messages in the queue, from LMDB's own count
+   (no record is read) */
+int queue_count_msgs(struct queue_txn *t, uint64_t *n_r)
+{
+	MDB_stat ms;
+	int st = qdb_usable(t, 0), rc;
+
+	if (st != QUEUE_OK)
+		return st;
+	if ((rc = mdb_stat(t->txn, t->q->dbi[DB_MSG], &ms)) != 0)
+		return qdb_fail(t, rc, "counting messages", 0);
+	*n_r = ms.ms_entries;
+	return QUEUE_OK;
+}
+
 /* queue_get_rcpt - recipient idx of message id */
 int queue_get_rcpt(struct queue_txn *t, uint64_t id, uint32_t idx,
     struct queue_rcpt *r)

@@ -92,6 +92,9 @@ size_t sched_pollfds(struct sched *s, struct pollfd *pfd, size_t max);
 void sched_ready(struct sched *s, const struct pollfd *pfd, size_t n);
 /* sched_busy - jobs in flight */
 size_t sched_busy(const struct sched *s);
+/* sched_active - the ids of the messages with a job in flight, sorted,
+   each once, in a new array (*v_r; free it, even when 0 is returned) */
+size_t sched_active(const struct sched *s, uint64_t **v_r);
 /* sched_kick - something changed (new mail, reload): run soon */
 void sched_kick(struct sched *s);
 int sched_kicked(const struct sched *s);

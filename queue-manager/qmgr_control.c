@@ -10,6 +10,12 @@
  * the gate. The request is untrusted input: decoded against the schema,
  * ids parsed strictly, counts bounded.
  *
+ * The listings (queue, mailq, show) are views (qview.h) that advance one
+ * step, one short read transaction, each time the client has taken what
+ * came before: the connection's buffer stays below LOW_WATER and the
+ * queue manager's memory does not grow with the queue. An ordinary user's
+ * views are limited to the messages they sent (qsel_owned).
+ *
  * Bulk verbs select messages (ids, all, selectors), then change them in
  * write transactions of BATCH messages, and log one audit line for each
  * after its transaction commits. Results of jobs in flight for a deleted
@@ -40,20 +46,24 @@
 #include "privs.h"
 #include "qmgr.h"
 #include "qmgr_deliver.h"
+#include "qview.h"
 #include "queue.h"
 #include "timeutil.h"
 
 #define CONN_MAX 16
-#define CONN_WAIT (60 * 1000000LL)	/* to write an answer */
+#define CONN_WAIT (60 * 1000000LL)	/* for the client to read more */
+#define LOW_WATER (256u << 10)		/* render more below this */
+#define STEP_BYTES (1u << 20)		/* output of one view step */
 #define BATCH 500			/* messages per write transaction */
 #define NSPEC(s) (sizeof(s) / sizeof((s)[0]))
 
 enum verb { V_STATUS, V_RELOAD, V_HOLD, V_RELEASE, V_DELETE, V_RETRY,
-    V_BOUNCE, V_STATS, V_ROUTE };
+    V_BOUNCE, V_STATS, V_ROUTE, V_QUEUE, V_MAILQ, V_SHOW };
 static const char *const verbs[] = { "status", "reload", "hold", "release",
-    "delete", "retry", "bounce", "stats", "route" };
+    "delete", "retry", "bounce", "stats", "route", "queue", "mailq",
+    "show" };
 static const char *const done_words[] = { "", "", "held", "released",
-    "deleted", "retried", "bounced", "", "" };
+    "deleted", "retried", "bounced", "", "", "", "", "" };
 
 #define DOMAINS_MAX 4096		/* distinct deferred domains counted */
 #define TOP_DOMAINS 20
@@ -78,7 +88,10 @@ struct cconn {
 	int64_t deadline;		/* monotonic */
 	struct strbuf out;		/* answer frames not yet written */
 	size_t sent;
-	int answered;			/* the answer is complete */
+	int answered;			/* reading is over: answering */
+	struct qview *view;		/* a listing still being rendered */
+	uint64_t *ids;			/* the ids it lists */
+	char login[64];			/* an ordinary caller's user name */
 };
 
 struct control {
@@ -89,14 +102,11 @@ struct control {
 	int64_t started;		/* wall clock */
 };
 
-/* A selection of messages. */
+/* A selection of messages for a verb. */
 struct sel {
-	uint64_t *ids;
-	size_t nids;
+	struct qsel q;
+	uint64_t *ids;			/* q.ids when there are any */
 	int all;
-	const char *sender, *recipient, *domain, *error;
-	int state;			/* enum queue_state, or -1 */
-	int64_t older;			/* arrival before this, or 0 */
 	int dry_run;
 };
 
@@ -142,6 +152,8 @@ static void conn_free(struct cconn **cp)
 		return;
 	ipc_reader_release(&c->rd);
 	strbuf_release(&c->out);
+	free(c->view);
+	free(c->ids);
 	close(c->fd);
 	free(c);
 	*cp = NULL;
@@ -199,8 +211,9 @@ static void frame(struct cconn *c, const struct strbuf *payload)
 	strbuf_append(&c->out, payload->s ? payload->s : "", payload->len);
 }
 
-/* say - text for the client's standard output, in frames */
-static void say(struct cconn *c, struct strbuf *text)
+/* say - output for the client, in frames of name ("out" for text,
+   "data" for bytes as stored) */
+static void say_as(struct cconn *c, const char *name, struct strbuf *text)
 {
 	struct strbuf p = STRBUF_INIT(CONTROL_ANSWER_FRAME + 64);
 	size_t off = 0, n;
@@ -209,12 +222,17 @@ static void say(struct cconn *c, struct strbuf *text)
 		n = text->len - off < CONTROL_ANSWER_FRAME - 16 ?
 		    text->len - off : CONTROL_ANSWER_FRAME - 16;
 		strbuf_reset(&p);
-		attr_put(&p, "out", text->s + off, n);
+		attr_put(&p, name, text->s + off, n);
 		frame(c, &p);
 		off += n;
 	}
 	strbuf_reset(text);
 	strbuf_release(&p);
+}
+
+static void say(struct cconn *c, struct strbuf *text)
+{
+	say_as(c, "out", text);
 }
 
 /* finish - the last frame: status and maybe an error */
@@ -240,13 +258,14 @@ static void who(uid_t uid, char *buf, size_t len)
 	    pw->pw_name : "?");
 }
 
-/* is_admin - root, or a member of admin_group */
+/* is_admin - root, the queue manager's own user (who owns the queue),
+   or a member of admin_group */
 static int is_admin(const struct control *ctl, uid_t uid)
 {
 	gid_t g;
 	const char *why;
 
-	if (uid == 0)
+	if (uid == 0 || uid == geteuid())
 		return 1;
 	if (privs_group(config_str(ctl->q->cfg, CK_admin_group), &g, &why) < 0)
 		return 0;
@@ -487,47 +506,16 @@ static void route(struct control *ctl, struct cconn *c, const char *addr)
 }
 
 
-/* rcpt_matches - the recipient selectors hold for r */
-static int rcpt_matches(const struct sel *s, const struct queue_rcpt *r)
-{
-	const char *at = strrchr(r->addr, '@');
-
-	if (s->recipient && strcasecmp(r->addr, s->recipient) != 0)
-		return 0;
-	if (s->domain && (at == NULL || strcasecmp(at + 1, s->domain) != 0))
-		return 0;
-	if (s->state >= 0 && (int)r->state != s->state)
-		return 0;
-	if (s->error) {
-		char d[QUEUE_DIAG_MAX + 1], e[300];
-
-		lower(r->diag, d, sizeof(d));
-		lower(s->error, e, sizeof(e));
-		if (strstr(d, e) == NULL)
-			return 0;
-	}
-	return 1;
-}
-
 /* matches - message m (in t) is selected */
-static int matches(const struct sel *s, struct queue_txn *t,
-    const struct queue_msg *m)
+static int matches(struct control *ctl, const struct sel *s,
+    struct queue_txn *t, const struct queue_msg *m, const uint64_t *active,
+    size_t nactive)
 {
-	struct queue_rcpt r;
-	uint32_t i;
+	size_t i;
 
-	if (s->sender && (strcmp(s->sender, "<>") == 0 ? m->sender[0] !=
-	    '\0' : strcasecmp(m->sender, s->sender) != 0))
-		return 0;
-	if (s->older && m->arrival > s->older)
-		return 0;
-	if (!s->recipient && !s->domain && s->state < 0 && !s->error)
-		return 1;
-	for (i = 0; i < m->nrcpt; i++)
-		if (queue_get_rcpt(t, m->id, i, &r) == QUEUE_OK &&
-		    rcpt_matches(s, &r))
-			return 1;
-	return 0;
+	for (i = 0; i < nactive && active[i] != m->id; i++)
+		;
+	return qsel_match(&s->q, ctl->q->cfg, t, m, i < nactive);
 }
 
 /* push - one id onto a growing list; -1 when out of memory */
@@ -547,42 +535,52 @@ static int push(uint64_t **v, size_t *n, size_t *cap, uint64_t id)
 	return 0;
 }
 
-/* select_ids - the selected messages' ids, in id order; -1 on failure */
+/* select_ids - the selected messages' ids, in id order (damaged ones
+   are skipped); -1 on failure */
 static int select_ids(struct control *ctl, const struct sel *s,
     uint64_t **v, size_t *n)
 {
 	struct queue_txn *t;
 	struct queue_msg m;
-	uint64_t after = 0;
-	size_t cap = 0, i, seen;
+	uint64_t after = 0, *active;
+	size_t cap = 0, i, seen, nactive = sched_active(ctl->q->sched, &active);
 	int st = QUEUE_OK;
 
 	*v = NULL;
 	*n = 0;
-	if (s->nids > 0) {
+	if (s->q.nids > 0) {
 		if (queue_begin(ctl->q->queue, 0, &t) != QUEUE_OK)
-			return -1;
-		for (i = 0; i < s->nids; i++)
-			if (queue_get_msg(t, s->ids[i], &m) == QUEUE_OK &&
-			    matches(s, t, &m) && push(v, n, &cap, m.id) < 0)
+			st = QUEUE_TEMP;
+		for (i = 0; st == QUEUE_OK && i < s->q.nids; i++)
+			if (queue_get_msg(t, s->q.ids[i], &m) == QUEUE_OK &&
+			    matches(ctl, s, t, &m, active, nactive) &&
+			    push(v, n, &cap, m.id) < 0)
 				st = QUEUE_TEMP;
 		queue_abort(&t);
+		free(active);
 		return st == QUEUE_OK ? 0 : -1;
 	}
 	/* Short read transactions, so that LMDB can reuse pages. */
 	do {
-		if (queue_begin(ctl->q->queue, 0, &t) != QUEUE_OK)
-			return -1;
-		for (seen = 0; seen < 1000 && (st = queue_next_msg(t, after,
-		    &m)) == QUEUE_OK; seen++) {
+		if (queue_begin(ctl->q->queue, 0, &t) != QUEUE_OK) {
+			st = QUEUE_TEMP;
+			break;
+		}
+		for (seen = 0; seen < 1000; seen++) {
+			if ((st = queue_next_msg(t, after, &m)) != QUEUE_OK &&
+			    st != QUEUE_CORRUPT)
+				break;
 			after = m.id;
-			if (matches(s, t, &m) && push(v, n, &cap, m.id) < 0) {
-				queue_abort(&t);
-				return -1;
+			if (st == QUEUE_OK && matches(ctl, s, t, &m, active,
+			    nactive) && push(v, n, &cap, m.id) < 0) {
+				st = QUEUE_TEMP;
+				break;
 			}
+			st = QUEUE_OK;
 		}
 		queue_abort(&t);
 	} while (st == QUEUE_OK);
+	free(active);
 	return st == QUEUE_NOTFOUND ? 0 : -1;
 }
 
@@ -679,11 +677,11 @@ static int apply(struct control *ctl, struct cconn *c, enum verb v,
 static const char *parse_sel(const struct attr_list *al, struct sel *s,
     int *nsel)
 {
-	size_t i;
+	size_t i, nids = 0;
 	uint64_t v;
 
 	memset(s, 0, sizeof(*s));
-	s->state = -1;
+	qsel_init(&s->q);
 	*nsel = 0;
 	if (attr_count(al, "id") > CONTROL_IDS_MAX)
 		return "too many ids";
@@ -694,31 +692,122 @@ static const char *parse_sel(const struct attr_list *al, struct sel *s,
 		const struct attr *a = &al->v[i];
 
 		if (strcmp(a->name, "id") == 0) {
-			if (queue_id_parse(a->value, &s->ids[s->nids]) < 0)
+			if (queue_id_parse(a->value, &s->ids[nids]) < 0)
 				return "not a queue id";
-			s->nids++;
+			nids++;
 		} else if (strcmp(a->name, "all") == 0)
 			s->all = 1;
 		else if (strcmp(a->name, "dry_run") == 0)
 			s->dry_run = 1;
 		else if (strcmp(a->name, "sender") == 0 && ++*nsel)
-			s->sender = a->value;
+			s->q.sender = a->value;
 		else if (strcmp(a->name, "recipient") == 0 && ++*nsel)
-			s->recipient = a->value;
+			s->q.recipient = a->value;
 		else if (strcmp(a->name, "domain") == 0 && ++*nsel)
-			s->domain = a->value;
+			s->q.domain = a->value;
 		else if (strcmp(a->name, "error") == 0 && ++*nsel)
-			s->error = a->value;
+			s->q.error = a->value;
 		else if (strcmp(a->name, "state") == 0 && ++*nsel) {
-			if ((s->state = queue_state_lookup(a->value)) < 0)
+			if ((s->q.state = qsel_state(a->value)) < 0)
 				return "unknown state";
 		} else if (strcmp(a->name, "older_than") == 0 && ++*nsel) {
 			if (attr_u64(a, &v) < 0 || v > 100LL * 365 * 86400)
 				return "bad older_than";
-			s->older = timeutil_now() - (int64_t)v * 1000000;
+			s->q.older = timeutil_now() - (int64_t)v * 1000000;
 		}
 	}
+	if (nids > 0) {
+		s->q.ids = s->ids;
+		s->q.nids = nids;
+	}
 	return NULL;
+}
+
+/* produce - the view's next step onto the connection; at the end, the
+   last frame */
+static void produce(struct control *ctl, struct cconn *c)
+{
+	struct qview *v = c->view;
+	struct strbuf text = STRBUF_INIT(STEP_BYTES + CONTROL_ANSWER_FRAME);
+	char idt[QUEUE_ID_TEXT + 1], err[160];
+	uint64_t *active;
+	int st;
+
+	v->nactive = sched_active(ctl->q->sched, &active);
+	v->active = active;
+	st = qview_step(v, ctl->q->queue, &text, STEP_BYTES);
+	free(active);
+	v->active = NULL;
+	say_as(c, v->kind == QV_CONTENT ? "data" : "out", &text);
+	strbuf_release(&text);
+	c->deadline = timeutil_monotonic() + CONN_WAIT;
+	if (st == QV_MORE)
+		return;
+	queue_id_format(v->id, idt);
+	if (st == QV_DONE && v->damaged > 0) {
+		log_warn("a listing skipped %llu damaged message record%s",
+		    (unsigned long long)v->damaged, v->damaged == 1 ? "" : "s");
+		snprintf(err, sizeof(err), "%llu damaged message record%s "
+		    "skipped: see the log", (unsigned long long)v->damaged,
+		    v->damaged == 1 ? " was" : "s were");
+		finish(c, 0, err);
+	} else if (st == QV_DONE) {
+		finish(c, 0, NULL);
+	} else if (st == QV_NOMSG) {
+		snprintf(err, sizeof(err), "no message %s in the queue", idt);
+		finish(c, 67, err);
+	} else if (st == QV_DENIED) {
+		snprintf(err, sizeof(err), "permission denied: message %s was "
+		    "not sent by %s", idt, c->login);
+		finish(c, 77, err);
+	} else if (st == QUEUE_CORRUPT) {
+		snprintf(err, sizeof(err), "message %s is damaged: %s", idt,
+		    queue_error(ctl->q->queue));
+		finish(c, 70, err);
+	} else {
+		finish(c, 75, "the queue is not available; try again");
+	}
+	free(c->view);
+	c->view = NULL;
+}
+
+/* view - start a listing or show for the connection */
+static void view(struct control *ctl, struct cconn *c, enum verb verb,
+    const struct attr_list *al, struct sel *s)
+{
+	struct qview *v = calloc(1, sizeof(*v));
+	int json = attr_find(al, "json") != NULL;
+
+	if (v == NULL)
+		return finish(c, 75, "out of memory; try again");
+	if (verb == V_SHOW) {
+		if (s->q.nids != 1 || qsel_filters(&s->q)) {
+			free(v);
+			return finish(c, 64, "show takes one id");
+		}
+		qview_init(v, attr_find(al, "content") ? QV_CONTENT : QV_SHOW,
+		    ctl->q->cfg);
+		v->id = s->q.ids[0];
+		v->transcript = attr_find(al, "transcript") != NULL;
+	} else if (verb == V_MAILQ) {
+		qview_init(v, QV_MAILQ, ctl->q->cfg);
+		v->sel = s->q;
+	} else {
+		qview_init(v, attr_find(al, "count") ? QV_COUNT : QV_QUEUE,
+		    ctl->q->cfg);
+		v->sel = s->q;
+	}
+	v->json = json && verb != V_MAILQ;
+	if (c->login[0] != '\0')
+		v->sel.owner = c->login;
+	/* the selection's ids must outlive the request */
+	if (s->q.nids > 0 && verb != V_SHOW) {
+		c->ids = s->ids;
+		s->ids = NULL;
+	}
+	c->view = v;
+	c->answered = 1;
+	produce(ctl, c);
 }
 
 /* handle - one request */
@@ -731,8 +820,9 @@ static void handle(struct control *ctl, struct cconn *c,
 	struct sel s;
 	uint64_t *ids = NULL;
 	size_t n = 0, k;
-	int nsel = 0;
+	int nsel = 0, admin;
 	enum verb v;
+	struct passwd *pw;
 
 	if (attr_check(&m->attrs, control_request_spec,
 	    NSPEC(control_request_spec), 0, &why, &name) < 0 ||
@@ -751,9 +841,25 @@ static void handle(struct control *ctl, struct cconn *c,
 	v = (enum verb)k;
 	if (v == V_STATUS)
 		return status(ctl, c);
-	if (v == V_STATS && is_admin(ctl, c->uid))
+	admin = is_admin(ctl, c->uid);
+	if (v == V_STATS && admin)
 		return stats(ctl, c, attr_find(&m->attrs, "json") != NULL);
-	if (!is_admin(ctl, c->uid)) {
+	if (v == V_QUEUE || v == V_MAILQ || v == V_SHOW) {
+		if (!admin && ((pw = getpwuid(c->uid)) == NULL ||
+		    strlen(pw->pw_name) >= sizeof(c->login)))
+			return finish(c, 77, "permission denied: your uid has "
+			    "no user name, so no message is yours");
+		if (!admin)
+			snprintf(c->login, sizeof(c->login), "%s",
+			    pw->pw_name);
+		if ((why = parse_sel(&m->attrs, &s, &nsel)) != NULL)
+			finish(c, 64, why);
+		else
+			view(ctl, c, v, &m->attrs, &s);
+		free(s.ids);
+		return;
+	}
+	if (!admin) {
 		snprintf(err, sizeof(err), "permission denied: only root and "
 		    "members of %s may %s messages",
 		    config_str(ctl->q->cfg, CK_admin_group), verbs[v]);
@@ -772,7 +878,7 @@ static void handle(struct control *ctl, struct cconn *c,
 		free(s.ids);
 		return finish(c, 64, why);
 	}
-	if (s.nids == 0 && !s.all && nsel == 0) {
+	if (s.q.nids == 0 && !s.all && nsel == 0) {
 		free(s.ids);
 		return finish(c, 64, "name messages: ids, --all or selectors");
 	}
@@ -780,7 +886,7 @@ static void handle(struct control *ctl, struct cconn *c,
 	    apply(ctl, c, v, ids, n, s.dry_run) < 0)
 		finish(c, 75, "the queue is not available; try again");
 	else
-		finish(c, s.nids > 0 && n == 0 ? 67 : 0, NULL);
+		finish(c, s.q.nids > 0 && n == 0 ? 67 : 0, NULL);
 	free(ids);
 	free(s.ids);
 }
@@ -830,16 +936,32 @@ static int readable(struct control *ctl, struct cconn *c)
 	return -1;
 }
 
-/* writable - 0 keep, -1 done or broken */
-static int writable(struct cconn *c)
+/* writable - send what is buffered; render more of a view when the
+   client has taken most of it; 0 keep, -1 done or broken */
+static int writable(struct control *ctl, struct cconn *c)
 {
-	ssize_t w = send(c->fd, c->out.s + c->sent, c->out.len - c->sent,
-	    MSG_NOSIGNAL);
+	ssize_t w = 0;
 
-	if (w < 0)
-		return errno == EAGAIN || errno == EINTR ? 0 : -1;
-	c->sent += (size_t)w;
-	return c->sent < c->out.len ? 0 : -1;
+	if (c->sent < c->out.len) {
+		w = send(c->fd, c->out.s + c->sent, c->out.len - c->sent,
+		    MSG_NOSIGNAL);
+		if (w < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -1;
+		c->sent += (size_t)w;
+		if (w > 0)
+			c->deadline = timeutil_monotonic() + CONN_WAIT;
+	}
+	if (c->view != NULL && c->out.len - c->sent < LOW_WATER) {
+		/* drop what was sent, so the buffer never grows */
+		if (c->sent > 0) {
+			memmove(c->out.s, c->out.s + c->sent, c->out.len -
+			    c->sent);
+			strbuf_truncate(&c->out, c->out.len - c->sent);
+			c->sent = 0;
+		}
+		produce(ctl, c);
+	}
+	return c->sent < c->out.len || c->view != NULL ? 0 : -1;
 }
 
 void control_ready(struct control *ctl, const struct pollfd *pfd, size_t n)
@@ -860,7 +982,7 @@ void control_ready(struct control *ctl, const struct pollfd *pfd, size_t n)
 			;
 		if (i == ctl->n)
 			continue;
-		if ((ctl->c[i]->answered ? writable(ctl->c[i]) :
+		if ((ctl->c[i]->answered ? writable(ctl, ctl->c[i]) :
 		    readable(ctl, ctl->c[i])) < 0)
 			drop(ctl, i);
 	}

@@ -164,6 +164,8 @@ void job_abort(struct job *j, const char *why, struct batch *b);
 void job_free(struct job **j);
 /* job_covers - the job carries recipient (id, idx) */
 int job_covers(const struct job *j, uint64_t id, uint32_t idx);
+/* job_message - the id of the message the job carries */
+uint64_t job_message(const struct job *j);
 
 /* qmgr_route.c: remote destinations (routes_file, relayhost,
    tls_policy_file) */
@@ -228,6 +230,9 @@ void rpool_free(struct rpool **p);
 /* rpool_busy - jobs in flight; with dest, to that destination only */
 size_t rpool_busy(const struct rpool *p, const char *dest);
 int rpool_covers(const struct rpool *p, uint64_t id, uint32_t idx);
+/* rpool_messages - the ids of the messages its jobs carry (at most max,
+   maybe repeated); how many */
+size_t rpool_messages(const struct rpool *p, uint64_t *v, size_t max);
 /* rpool_start - hand a job to a worker (preferring one whose open
    session goes to the destination), starting one when needed; on
    failure the recipients are deferred into b */

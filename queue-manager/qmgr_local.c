@@ -337,6 +337,11 @@ int job_covers(const struct job *j, uint64_t id, uint32_t idx)
 	return j->id == id && index_of(j, idx) >= 0;
 }
 
+uint64_t job_message(const struct job *j)
+{
+	return j->id;
+}
+
 /* job_free - close and free */
 void job_free(struct job **jp)
 {

@@ -148,6 +148,16 @@ int rpool_covers(const struct rpool *p, uint64_t id, uint32_t idx)
 	return 0;
 }
 
+size_t rpool_messages(const struct rpool *p, uint64_t *v, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < p->n && n < max; i++)
+		if (p->w[i]->busy)
+			v[n++] = p->w[i]->id;
+	return n;
+}
+
 /* defer_job - every recipient of w's job is deferred */
 static void defer_job(const struct rworker *w, const char *status,
     const char *why, struct batch *b)

@@ -38,6 +38,7 @@
 #include "qmgr.h"
 #include "qmgr_deliver.h"
 #include "queue.h"
+#include "retry.h"
 #include "timeutil.h"
 
 #define TOUCHED_MAX 4096
@@ -174,18 +175,6 @@ static int64_t jitter(int64_t d)
 	return d - d / 10 + (int64_t)((double)(d / 5) * (rnd / 4294967296.0));
 }
 
-/* give_up - a deferred recipient has no retry left */
-static int give_up(const struct config *cfg, const struct queue_msg *m,
-    const struct queue_rcpt *r, int64_t now)
-{
-	size_t n;
-	int64_t life = config_duration(cfg, m->flags & QUEUE_MSG_NOTICE ?
-	    CK_bounce_queue_lifetime : CK_max_queue_lifetime);
-
-	config_durations(cfg, CK_retry_schedule, &n);
-	return r->attempts > n || now - m->arrival >= life * 1000000;
-}
-
 /* owe - a recipient that just became final is owed a notice: it keeps a
    due entry until the notice is stored (qmgr_notice.c) */
 static void owe(const struct queue_msg *m, struct queue_rcpt *r, int64_t now)
@@ -234,7 +223,7 @@ static const char *apply(const struct config *cfg, const struct queue_msg *m,
 		r->state = QS_EXPANDED;
 		return "expanded";
 	default:
-		if (give_up(cfg, m, r, now)) {
+		if (retry_gives_up(cfg, m, r, now)) {
 			r->state = QS_FAILED;
 			owe(m, r, now);
 			return "bounced";

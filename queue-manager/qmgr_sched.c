@@ -487,6 +487,32 @@ void sched_ready(struct sched *s, const struct pollfd *pfd, size_t n)
 	batch_flush(s->q, &s->batch);
 }
 
+static int by_id(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* sched_active - the messages with a job in flight, sorted, each once */
+size_t sched_active(const struct sched *s, uint64_t **v_r)
+{
+	size_t max = s->njobs + rpool_busy(s->pool, NULL), n = 0, i, k;
+	uint64_t *v = calloc(max + 1, sizeof(*v));
+
+	*v_r = v;
+	if (v == NULL)
+		return 0;
+	for (i = 0; i < s->njobs && n < max; i++)
+		v[n++] = job_message(s->jobs[i]);
+	n += rpool_messages(s->pool, v + n, max - n);
+	qsort(v, n, sizeof(*v), by_id);
+	for (i = k = 0; i < n; i++)
+		if (k == 0 || v[k - 1] != v[i])
+			v[k++] = v[i];
+	return k;
+}
+
 /* sched_busy - jobs in flight */
 size_t sched_busy(const struct sched *s)
 {
