@@ -90,7 +90,7 @@ static int selection(const struct ctl_args *a, struct qsel *s,
 
 int ctl_direct(struct ctl *c)
 {
-	struct strbuf out = STRBUF_INIT(STEP_BYTES + (4u << 20));
+	struct strbuf out = STRBUF_INIT(VIEW_TEXT_MAX);
 	uint64_t *ids = calloc((size_t)c->a.nids + 1, sizeof(*ids));
 	struct qview v;
 	struct queue *q;

@@ -290,6 +290,9 @@ int queue_get_rcpt(struct queue_txn *t, uint64_t id, uint32_t idx,
 /* queue_count_msgs - how many messages the queue holds, without reading
    any (LMDB keeps the count) */
 int queue_count_msgs(struct queue_txn *t, uint64_t *n_r);
+/* queue_last_id - the highest message id (QUEUE_NOTFOUND when the queue
+   is empty): a walk that stops there does not chase new arrivals */
+int queue_last_id(struct queue_txn *t, uint64_t *id_r);
 /* queue_content_chunk - chunk n of the content; *p_r points into the map
    and stays valid until the transaction ends or writes anything.
    QUEUE_NOTFOUND past the last chunk. */

@@ -174,6 +174,24 @@ int queue_count_msgs(struct queue_txn *t, uint64_t *n_r)
 	return QUEUE_OK;
 }
 
+/* queue_last_id - the highest message id in the queue */
+int queue_last_id(struct queue_txn *t, uint64_t *id_r)
+{
+	MDB_val key, val;
+	int st;
+
+	if ((st = qdb_usable(t, 0)) != QUEUE_OK)
+		return st;
+	t->msg_at_ok = 0;
+	if ((st = qdb_seek(t, DB_MSG, NULL, 0, MDB_LAST, &key, &val)) !=
+	    QUEUE_OK)
+		return st;
+	if (key.mv_size != QKEY_ID)
+		return qdb_corrupt(t->q, 0, "message", "key of a bad size");
+	*id_r = qkey_get64(key.mv_data);
+	return QUEUE_OK;
+}
+
 /* queue_get_rcpt - recipient idx of message id */
 int queue_get_rcpt(struct queue_txn *t, uint64_t id, uint32_t idx,
     struct queue_rcpt *r)

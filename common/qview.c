@@ -607,6 +607,9 @@ static int step_list(struct qview *v, struct queue_txn *t,
 		strbuf_appendf(out, "%-11s  %-19s  %9s  %-19s  %-28s  %s\n",
 		    "ID", "ARRIVAL", "SIZE", "NEXT ATTEMPT", "RECIPIENTS",
 		    "SENDER");
+	if (!v->started && (st = queue_last_id(t, &v->upto)) != QUEUE_OK &&
+	    st != QUEUE_NOTFOUND)
+		return st;
 	v->started = 1;
 	if (v->kind == QV_COUNT && !qsel_filters(&v->sel) && v->sel.ids ==
 	    NULL) {
@@ -623,7 +626,7 @@ static int step_list(struct qview *v, struct queue_txn *t,
 			}
 			st = queue_get_msg(t, v->sel.ids[v->next++], &m);
 		} else if ((st = queue_next_msg(t, v->after, &m)) ==
-		    QUEUE_NOTFOUND) {
+		    QUEUE_NOTFOUND || m.id > v->upto) {
 			done = 1;
 			break;
 		} else {

@@ -29,6 +29,11 @@ struct config;
 struct strbuf;
 
 #define QVIEW_STEP_MSGS 2048
+/* The most one step may render: a step ends at its budget, but one
+   message is rendered whole, and a message may have recipient_limit
+   recipients, each with a diagnostic (and with show --transcript, a
+   transcript), JSON-escaped. Memory is taken only as it is used. */
+#define VIEW_TEXT_MAX (256u << 20)
 #define QSEL_ACTIVE 64		/* state "active": a job is in flight */
 
 /* A selection. Selectors all apply (AND); the recipient selectors
@@ -89,6 +94,8 @@ struct qview {
 	/* progress */
 	int started;
 	uint64_t after;		/* the last message looked at */
+	uint64_t upto;		/* the last id when the listing began:
+				   later arrivals are not chased */
 	size_t next;		/* next index in sel.ids */
 	uint32_t rcpt;		/* show: next recipient */
 	uint32_t chunk;		/* content: next chunk */

@@ -1,29 +1,22 @@
 /*
- * qmgr_control - the control socket (protocol: control_proto.h).
+ * qmgr_control - the control socket (protocol: control_proto.h; the
+ * parts: qmgr_control_impl.h).
  *
  * A listening socket in run_directory, polled by the event loop with at
  * most CONN_MAX connections. Each connection gets one request, read
  * without blocking within CONTROL_REQUEST_WAIT, and one answer, written
- * without blocking from a buffer (a client that does not read is closed
- * after CONN_WAIT), so no client can stall the queue manager. The caller
- * is whoever SO_PEERCRED says; the file mode of the socket (0666) is not
- * the gate. The request is untrusted input: decoded against the schema,
- * ids parsed strictly, counts bounded.
+ * without blocking from a buffer; a client that reads nothing for
+ * CONN_WAIT is dropped, so no client can stall the queue manager. The
+ * caller is whoever SO_PEERCRED says; the file mode of the socket (0666)
+ * is not the gate. The request is untrusted input: decoded against the
+ * schema, ids parsed strictly, counts bounded.
  *
- * The listings (queue, mailq, show) are views (qview.h) that advance one
- * step, one short read transaction, each time the client has taken what
- * came before: the connection's buffer stays below LOW_WATER and the
- * queue manager's memory does not grow with the queue. An ordinary user's
- * views are limited to the messages they sent (qsel_owned).
- *
- * Bulk verbs select messages (ids, all, selectors), then change them in
- * write transactions of BATCH messages, and log one audit line for each
- * after its transaction commits. Results of jobs in flight for a deleted
- * message are dropped when they come back; a held message's recipients
- * that a job in flight finishes are recorded (qmgr_result.c).
+ * The short verbs (status, reload, route) are answered here at once. The
+ * verbs that walk the queue run as tasks (qmgr_ctl_steps.c): the writer
+ * runs the task's next step only when less than LOW_WATER of the answer
+ * is still unsent, so the buffer stays small however long the answer.
  */
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -32,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -41,74 +33,22 @@
 #include "config.h"
 #include "control_proto.h"
 #include "ipc.h"
-#include "json.h"
 #include "log.h"
 #include "privs.h"
 #include "qmgr.h"
 #include "qmgr_deliver.h"
+#include "qmgr_control_impl.h"
 #include "qview.h"
 #include "queue.h"
 #include "timeutil.h"
 
-#define CONN_MAX 16
 #define CONN_WAIT (60 * 1000000LL)	/* for the client to read more */
-#define LOW_WATER (256u << 10)		/* render more below this */
-#define STEP_BYTES (1u << 20)		/* output of one view step */
-#define BATCH 500			/* messages per write transaction */
+#define LOW_WATER (256u << 10)		/* run the next step below this */
 #define NSPEC(s) (sizeof(s) / sizeof((s)[0]))
 
-enum verb { V_STATUS, V_RELOAD, V_HOLD, V_RELEASE, V_DELETE, V_RETRY,
-    V_BOUNCE, V_STATS, V_ROUTE, V_QUEUE, V_MAILQ, V_SHOW };
-static const char *const verbs[] = { "status", "reload", "hold", "release",
-    "delete", "retry", "bounce", "stats", "route", "queue", "mailq",
-    "show" };
-static const char *const done_words[] = { "", "", "held", "released",
-    "deleted", "retried", "bounced", "", "", "", "", "" };
-
-#define DOMAINS_MAX 4096		/* distinct deferred domains counted */
-#define TOP_DOMAINS 20
-#define SLOTS (2 * DOMAINS_MAX)		/* the hash table of domains */
-
-/* Counts for stats. */
-struct counts {
-	uint64_t msgs, held, bytes;
-	uint64_t state[QS_EXPANDED + 1];
-	int64_t oldest;			/* arrival, or 0 */
-	struct dcount { char name[256]; uint64_t n; } *dom;
-	size_t ndom;
-	uint32_t *slot;			/* hash: dom index + 1, or 0 */
-	uint64_t dom_other;		/* past DOMAINS_MAX */
-};
-
-struct cconn {
-	int fd;
-	uid_t uid;
-	gid_t gid;
-	struct ipc_reader rd;
-	int64_t deadline;		/* monotonic */
-	struct strbuf out;		/* answer frames not yet written */
-	size_t sent;
-	int answered;			/* reading is over: answering */
-	struct qview *view;		/* a listing still being rendered */
-	uint64_t *ids;			/* the ids it lists */
-	char login[64];			/* an ordinary caller's user name */
-};
-
-struct control {
-	struct qmgr *q;
-	int lfd;
-	struct cconn *c[CONN_MAX];
-	size_t n;
-	int64_t started;		/* wall clock */
-};
-
-/* A selection of messages for a verb. */
-struct sel {
-	struct qsel q;
-	uint64_t *ids;			/* q.ids when there are any */
-	int all;
-	int dry_run;
-};
+const char *const ctl_verbs[V_NVERBS] = { "status", "reload", "hold",
+    "release", "delete", "retry", "bounce", "stats", "route", "queue",
+    "mailq", "show" };
 
 struct control *control_open(struct qmgr *q)
 {
@@ -152,7 +92,7 @@ static void conn_free(struct cconn **cp)
 		return;
 	ipc_reader_release(&c->rd);
 	strbuf_release(&c->out);
-	free(c->view);
+	free(c->task);
 	free(c->ids);
 	close(c->fd);
 	free(c);
@@ -211,9 +151,7 @@ static void frame(struct cconn *c, const struct strbuf *payload)
 	strbuf_append(&c->out, payload->s ? payload->s : "", payload->len);
 }
 
-/* say - output for the client, in frames of name ("out" for text,
-   "data" for bytes as stored) */
-static void say_as(struct cconn *c, const char *name, struct strbuf *text)
+void ctl_say(struct cconn *c, const char *name, struct strbuf *text)
 {
 	struct strbuf p = STRBUF_INIT(CONTROL_ANSWER_FRAME + 64);
 	size_t off = 0, n;
@@ -230,13 +168,7 @@ static void say_as(struct cconn *c, const char *name, struct strbuf *text)
 	strbuf_release(&p);
 }
 
-static void say(struct cconn *c, struct strbuf *text)
-{
-	say_as(c, "out", text);
-}
-
-/* finish - the last frame: status and maybe an error */
-static void finish(struct cconn *c, int status, const char *error)
+void ctl_finish(struct cconn *c, int status, const char *error)
 {
 	struct strbuf p = STRBUF_INIT(2048);
 
@@ -247,15 +179,6 @@ static void finish(struct cconn *c, int status, const char *error)
 	strbuf_release(&p);
 	c->answered = 1;
 	c->deadline = timeutil_monotonic() + CONN_WAIT;
-}
-
-/* who - "uid N (name)" for the audit lines */
-static void who(uid_t uid, char *buf, size_t len)
-{
-	struct passwd *pw = getpwuid(uid);
-
-	snprintf(buf, len, "uid %lu (%s)", (unsigned long)uid, pw ?
-	    pw->pw_name : "?");
 }
 
 /* is_admin - root, the queue manager's own user (who owns the queue),
@@ -284,165 +207,9 @@ static void status(struct control *ctl, struct cconn *c)
 	    (long long)(up / 3600 % 24), (long long)(up / 60 % 60),
 	    (long long)(up % 60), ctl->q->config_dir, ctl->q->layout.queue,
 	    sched_busy(ctl->q->sched));
-	say(c, &t);
+	ctl_say(c, "out", &t);
 	strbuf_release(&t);
-	finish(c, 0, NULL);
-}
-
-/* lower - an ASCII copy in lower case */
-static void lower(const char *s, char *out, size_t len)
-{
-	size_t i;
-
-	for (i = 0; s[i] && i + 1 < len; i++)
-		out[i] = (char)tolower((unsigned char)s[i]);
-	out[i] = '\0';
-}
-
-/* count_domain - one more deferred recipient at domain d (a hash
-   table: stats reads every recipient of the queue) */
-static void count_domain(struct counts *k, const char *d)
-{
-	char low[256];
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	lower(d, low, sizeof(low));
-	for (i = 0; low[i]; i++)
-		h = (h ^ (unsigned char)low[i]) * 16777619u;
-	for (i = h % SLOTS; k->slot[i] != 0; i = (i + 1) % SLOTS)
-		if (strcmp(k->dom[k->slot[i] - 1].name, low) == 0) {
-			k->dom[k->slot[i] - 1].n++;
-			return;
-		}
-	if (k->ndom == DOMAINS_MAX) {
-		k->dom_other++;
-		return;
-	}
-	snprintf(k->dom[k->ndom].name, sizeof(k->dom[0].name), "%s", low);
-	k->dom[k->ndom].n = 1;
-	k->slot[i] = (uint32_t)++k->ndom;
-}
-
-static int by_count(const void *a, const void *b)
-{
-	const struct dcount *x = a, *y = b;
-
-	return x->n < y->n ? 1 : x->n > y->n ? -1 : strcmp(x->name, y->name);
-}
-
-/* count_all - every message, in short read transactions; -1 on failure */
-static int count_all(struct control *ctl, struct counts *k)
-{
-	struct queue_txn *t;
-	struct queue_msg m;
-	struct queue_rcpt r;
-	uint64_t after = 0;
-	size_t seen;
-	uint32_t i;
-	int st = QUEUE_OK;
-
-	do {
-		if (queue_begin(ctl->q->queue, 0, &t) != QUEUE_OK)
-			return -1;
-		for (seen = 0; seen < 1000 && (st = queue_next_msg(t, after,
-		    &m)) == QUEUE_OK; seen++) {
-			after = m.id;
-			k->msgs++;
-			k->bytes += m.size;
-			k->held += (m.flags & QUEUE_MSG_HELD) != 0;
-			if (k->oldest == 0 || m.arrival < k->oldest)
-				k->oldest = m.arrival;
-			for (i = 0; i < m.nrcpt; i++) {
-				const char *at;
-
-				if (queue_get_rcpt(t, m.id, i, &r) != QUEUE_OK ||
-				    (unsigned)r.state > QS_EXPANDED)
-					continue;
-				k->state[r.state]++;
-				if (r.state == QS_DEFERRED &&
-				    (at = strrchr(r.addr, '@')) != NULL)
-					count_domain(k, at + 1);
-			}
-		}
-		queue_abort(&t);
-	} while (st == QUEUE_OK);
-	return st == QUEUE_NOTFOUND ? 0 : -1;
-}
-
-/* stats - counts by state, the oldest message, the deferred domains,
-   the last minute's and hour's outcomes, jobs in flight */
-static void stats(struct control *ctl, struct cconn *c, int json)
-{
-	static const char *const names[] = { "pending", "deferred", "held",
-	    "delivered", "failed", "expanded" };
-	struct strbuf t = STRBUF_INIT(1u << 20);
-	struct counts k;
-	unsigned m1[3], h1[3];
-	int64_t now = timeutil_now(), age;
-	size_t i;
-
-	memset(&k, 0, sizeof(k));
-	if ((k.dom = calloc(DOMAINS_MAX, sizeof(*k.dom))) == NULL ||
-	    (k.slot = calloc(SLOTS, sizeof(*k.slot))) == NULL ||
-	    count_all(ctl, &k) < 0) {
-		free(k.dom);
-		free(k.slot);
-		strbuf_release(&t);
-		return finish(c, 75, "the queue is not available; try again");
-	}
-	qsort(k.dom, k.ndom, sizeof(*k.dom), by_count);
-	stats_window(now, 1, m1);
-	stats_window(now, 60, h1);
-	age = k.oldest ? (now - k.oldest) / 1000000 : 0;
-	if (json) {
-		strbuf_appendf(&t, "{\"messages\":%llu,\"held_messages\":%llu,"
-		    "\"bytes\":%llu,\"oldest_age\":%lld,\"recipients\":{",
-		    (unsigned long long)k.msgs, (unsigned long long)k.held,
-		    (unsigned long long)k.bytes, (long long)age);
-		for (i = 0; i <= QS_EXPANDED; i++)
-			strbuf_appendf(&t, "%s\"%s\":%llu", i ? "," : "",
-			    names[i], (unsigned long long)k.state[i]);
-		strbuf_appends(&t, "},\"deferred_domains\":[");
-		for (i = 0; i < k.ndom && i < TOP_DOMAINS; i++) {
-			strbuf_appends(&t, i ? ",{" : "{");
-			json_key_string(&t, "domain", k.dom[i].name);
-			strbuf_appendf(&t, ",\"deferred\":%llu}",
-			    (unsigned long long)k.dom[i].n);
-		}
-		strbuf_appendf(&t, "],\"last_minute\":{\"sent\":%u,"
-		    "\"bounced\":%u,\"deferred\":%u},\"last_hour\":{"
-		    "\"sent\":%u,\"bounced\":%u,\"deferred\":%u},"
-		    "\"jobs\":%zu}\n", m1[0], m1[1], m1[2], h1[0], h1[1], h1[2],
-		    sched_busy(ctl->q->sched));
-	} else {
-		strbuf_appendf(&t, "messages: %llu (%llu held), %llu bytes\n"
-		    "oldest: %lldh %02lldm old\nrecipients:",
-		    (unsigned long long)k.msgs, (unsigned long long)k.held,
-		    (unsigned long long)k.bytes, (long long)(age / 3600),
-		    (long long)(age / 60 % 60));
-		for (i = 0; i <= QS_EXPANDED; i++)
-			strbuf_appendf(&t, "%s %llu %s", i ? "," : "",
-			    (unsigned long long)k.state[i], names[i]);
-		strbuf_appendf(&t, "\nlast minute: %u sent, %u bounced, %u "
-		    "deferred\nlast hour: %u sent, %u bounced, %u deferred\n"
-		    "jobs in flight: %zu\n", m1[0], m1[1], m1[2], h1[0], h1[1],
-		    h1[2], sched_busy(ctl->q->sched));
-		if (k.ndom > 0)
-			strbuf_appends(&t, "deferred by domain:\n");
-		for (i = 0; i < k.ndom && i < TOP_DOMAINS; i++) {
-			strbuf_appendf(&t, "%10llu  ",
-			    (unsigned long long)k.dom[i].n);
-			strbuf_append_printable(&t, k.dom[i].name,
-			    strlen(k.dom[i].name), 1);
-			strbuf_appendc(&t, '\n');
-		}
-	}
-	free(k.dom);
-	free(k.slot);
-	say(c, &t);
-	strbuf_release(&t);
-	finish(c, 0, NULL);
+	ctl_finish(c, 0, NULL);
 }
 
 /* route - how an address would be delivered now; for a remote one, the
@@ -496,7 +263,7 @@ static void route(struct control *ctl, struct cconn *c, const char *addr)
 		break;
 	}
 	route_release(&rt);
-	say(c, &t);
+	ctl_say(c, "out", &t);
 	strbuf_release(&t);
 	attr_put_u64(&p, "status", 0);
 	frame(c, &p);
@@ -505,173 +272,6 @@ static void route(struct control *ctl, struct cconn *c, const char *addr)
 	c->deadline = timeutil_monotonic() + CONN_WAIT;
 }
 
-
-/* matches - message m (in t) is selected */
-static int matches(struct control *ctl, const struct sel *s,
-    struct queue_txn *t, const struct queue_msg *m, const uint64_t *active,
-    size_t nactive)
-{
-	size_t i;
-
-	for (i = 0; i < nactive && active[i] != m->id; i++)
-		;
-	return qsel_match(&s->q, ctl->q->cfg, t, m, i < nactive);
-}
-
-/* push - one id onto a growing list; -1 when out of memory */
-static int push(uint64_t **v, size_t *n, size_t *cap, uint64_t id)
-{
-	uint64_t *nv;
-
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 256;
-
-		if ((nv = reallocarray(*v, nc, sizeof(*nv))) == NULL)
-			return -1;
-		*v = nv;
-		*cap = nc;
-	}
-	(*v)[(*n)++] = id;
-	return 0;
-}
-
-/* select_ids - the selected messages' ids, in id order (damaged ones
-   are skipped); -1 on failure */
-static int select_ids(struct control *ctl, const struct sel *s,
-    uint64_t **v, size_t *n)
-{
-	struct queue_txn *t;
-	struct queue_msg m;
-	uint64_t after = 0, *active;
-	size_t cap = 0, i, seen, nactive = sched_active(ctl->q->sched, &active);
-	int st = QUEUE_OK;
-
-	*v = NULL;
-	*n = 0;
-	if (s->q.nids > 0) {
-		if (queue_begin(ctl->q->queue, 0, &t) != QUEUE_OK)
-			st = QUEUE_TEMP;
-		for (i = 0; st == QUEUE_OK && i < s->q.nids; i++)
-			if (queue_get_msg(t, s->q.ids[i], &m) == QUEUE_OK &&
-			    matches(ctl, s, t, &m, active, nactive) &&
-			    push(v, n, &cap, m.id) < 0)
-				st = QUEUE_TEMP;
-		queue_abort(&t);
-		free(active);
-		return st == QUEUE_OK ? 0 : -1;
-	}
-	/* Short read transactions, so that LMDB can reuse pages. */
-	do {
-		if (queue_begin(ctl->q->queue, 0, &t) != QUEUE_OK) {
-			st = QUEUE_TEMP;
-			break;
-		}
-		for (seen = 0; seen < 1000; seen++) {
-			if ((st = queue_next_msg(t, after, &m)) != QUEUE_OK &&
-			    st != QUEUE_CORRUPT)
-				break;
-			after = m.id;
-			if (st == QUEUE_OK && matches(ctl, s, t, &m, active,
-			    nactive) && push(v, n, &cap, m.id) < 0) {
-				st = QUEUE_TEMP;
-				break;
-			}
-			st = QUEUE_OK;
-		}
-		queue_abort(&t);
-	} while (st == QUEUE_OK);
-	free(active);
-	return st == QUEUE_NOTFOUND ? 0 : -1;
-}
-
-/* change - the verb's change to one message; the queue status */
-static int change(struct queue_txn *t, enum verb v, uint64_t id,
-    int64_t now)
-{
-	struct queue_msg m;
-	struct queue_rcpt r;
-	uint32_t i;
-	int st;
-
-	switch (v) {
-	case V_HOLD:
-		return queue_set_held(t, id, 1, now);
-	case V_RELEASE:
-		return queue_set_held(t, id, 0, now);
-	case V_DELETE:
-		return queue_delete(t, id);
-	default:
-		break;
-	}
-	if ((st = queue_get_msg(t, id, &m)) != QUEUE_OK)
-		return st;
-	for (i = 0; i < m.nrcpt; i++) {
-		if ((st = queue_get_rcpt(t, id, i, &r)) != QUEUE_OK)
-			return st;
-		if (v == V_RETRY && r.state == QS_DEFERRED) {
-			r.next = now;
-		} else if (v == V_BOUNCE && (r.state == QS_PENDING ||
-		    r.state == QS_DEFERRED || r.state == QS_HELD)) {
-			r.state = QS_FAILED;
-			snprintf(r.status, sizeof(r.status), "5.0.0");
-			snprintf(r.diag, sizeof(r.diag), "removed by the "
-			    "administrator");
-			snprintf(r.relay, sizeof(r.relay), "none");
-			r.next = now;
-			if (notice_owed(&m, &r))
-				r.flags |= QUEUE_RCPT_REPORT;
-		} else {
-			continue;
-		}
-		if ((st = queue_put_rcpt(t, &r)) != QUEUE_OK)
-			return st;
-	}
-	if (v == V_BOUNCE && message_done(t, id))
-		return queue_delete(t, id);
-	return QUEUE_OK;
-}
-
-/* apply - the verb to the selected ids, in batches; 0 or -1 */
-static int apply(struct control *ctl, struct cconn *c, enum verb v,
-    const uint64_t *ids, size_t n, int dry_run)
-{
-	struct strbuf text = STRBUF_INIT(64u << 20);
-	char idt[QUEUE_ID_TEXT + 1], by[128];
-	struct queue_txn *t;
-	int64_t now = timeutil_now();
-	size_t i, k, end;
-	int st = QUEUE_OK;
-
-	who(c->uid, by, sizeof(by));
-	for (i = 0; i < n; i = end) {
-		end = i + BATCH < n ? i + BATCH : n;
-		if (!dry_run && queue_begin(ctl->q->queue, 1, &t) != QUEUE_OK)
-			break;
-		for (k = i; !dry_run && k < end && st != QUEUE_TEMP; k++)
-			st = change(t, v, ids[k], now);
-		if (!dry_run && (st == QUEUE_TEMP || queue_commit(&t) !=
-		    QUEUE_OK)) {
-			log_error("cannot %s messages: %s", verbs[v],
-			    queue_error(ctl->q->queue));
-			strbuf_release(&text);
-			return -1;
-		}
-		for (k = i; k < end; k++) {
-			queue_id_format(ids[k], idt);
-			if (!dry_run)
-				log_info("%s: %s by %s", idt, done_words[v], by);
-			strbuf_appendf(&text, "%s %s%s\n", idt, dry_run ?
-			    "would be " : "", done_words[v]);
-		}
-	}
-	if (text.len == 0)
-		strbuf_appends(&text, "no message matches\n");
-	say(c, &text);
-	strbuf_release(&text);
-	if (!dry_run && v != V_HOLD && v != V_DELETE)
-		sched_kick(ctl->q->sched);
-	return 0;
-}
 
 /* parse_sel - the selection in the request; NULL or why not */
 static const char *parse_sel(const struct attr_list *al, struct sel *s,
@@ -723,91 +323,41 @@ static const char *parse_sel(const struct attr_list *al, struct sel *s,
 	return NULL;
 }
 
-/* produce - the view's next step onto the connection; at the end, the
-   last frame */
-static void produce(struct control *ctl, struct cconn *c)
+/* listing - the caller may list: an administrator, or a user with a
+   name (whose own messages the listing is then limited to) */
+static int listing(struct control *ctl, struct cconn *c)
 {
-	struct qview *v = c->view;
-	struct strbuf text = STRBUF_INIT(STEP_BYTES + CONTROL_ANSWER_FRAME);
-	char idt[QUEUE_ID_TEXT + 1], err[160];
-	uint64_t *active;
-	int st;
+	struct passwd *pw;
 
-	v->nactive = sched_active(ctl->q->sched, &active);
-	v->active = active;
-	st = qview_step(v, ctl->q->queue, &text, STEP_BYTES);
-	free(active);
-	v->active = NULL;
-	say_as(c, v->kind == QV_CONTENT ? "data" : "out", &text);
-	strbuf_release(&text);
-	c->deadline = timeutil_monotonic() + CONN_WAIT;
-	if (st == QV_MORE)
-		return;
-	queue_id_format(v->id, idt);
-	if (st == QV_DONE && v->damaged > 0) {
-		log_warn("a listing skipped %llu damaged message record%s",
-		    (unsigned long long)v->damaged, v->damaged == 1 ? "" : "s");
-		snprintf(err, sizeof(err), "%llu damaged message record%s "
-		    "skipped: see the log", (unsigned long long)v->damaged,
-		    v->damaged == 1 ? " was" : "s were");
-		finish(c, 0, err);
-	} else if (st == QV_DONE) {
-		finish(c, 0, NULL);
-	} else if (st == QV_NOMSG) {
-		snprintf(err, sizeof(err), "no message %s in the queue", idt);
-		finish(c, 67, err);
-	} else if (st == QV_DENIED) {
-		snprintf(err, sizeof(err), "permission denied: message %s was "
-		    "not sent by %s", idt, c->login);
-		finish(c, 77, err);
-	} else if (st == QUEUE_CORRUPT) {
-		snprintf(err, sizeof(err), "message %s is damaged: %s", idt,
-		    queue_error(ctl->q->queue));
-		finish(c, 70, err);
-	} else {
-		finish(c, 75, "the queue is not available; try again");
-	}
-	free(c->view);
-	c->view = NULL;
+	if (is_admin(ctl, c->uid))
+		return 1;
+	if ((pw = getpwuid(c->uid)) == NULL ||
+	    strlen(pw->pw_name) >= sizeof(c->login))
+		return 0;
+	snprintf(c->login, sizeof(c->login), "%s", pw->pw_name);
+	return 1;
 }
 
-/* view - start a listing or show for the connection */
-static void view(struct control *ctl, struct cconn *c, enum verb verb,
-    const struct attr_list *al, struct sel *s)
+/* walk - a verb that walks the queue: the listings, stats, or a
+   changing verb */
+static void walk(struct control *ctl, struct cconn *c, enum verb v,
+    const struct attr_list *al)
 {
-	struct qview *v = calloc(1, sizeof(*v));
-	int json = attr_find(al, "json") != NULL;
+	struct sel s;
+	const char *why;
+	int nsel;
 
-	if (v == NULL)
-		return finish(c, 75, "out of memory; try again");
-	if (verb == V_SHOW) {
-		if (s->q.nids != 1 || qsel_filters(&s->q)) {
-			free(v);
-			return finish(c, 64, "show takes one id");
-		}
-		qview_init(v, attr_find(al, "content") ? QV_CONTENT : QV_SHOW,
-		    ctl->q->cfg);
-		v->id = s->q.ids[0];
-		v->transcript = attr_find(al, "transcript") != NULL;
-	} else if (verb == V_MAILQ) {
-		qview_init(v, QV_MAILQ, ctl->q->cfg);
-		v->sel = s->q;
-	} else {
-		qview_init(v, attr_find(al, "count") ? QV_COUNT : QV_QUEUE,
-		    ctl->q->cfg);
-		v->sel = s->q;
-	}
-	v->json = json && verb != V_MAILQ;
-	if (c->login[0] != '\0')
-		v->sel.owner = c->login;
-	/* the selection's ids must outlive the request */
-	if (s->q.nids > 0 && verb != V_SHOW) {
-		c->ids = s->ids;
-		s->ids = NULL;
-	}
-	c->view = v;
-	c->answered = 1;
-	produce(ctl, c);
+	if (v == V_STATS)
+		return ctl_stats(ctl, c, attr_find(al, "json") != NULL);
+	if ((why = parse_sel(al, &s, &nsel)) != NULL)
+		ctl_finish(c, 64, why);
+	else if (v == V_QUEUE || v == V_MAILQ || v == V_SHOW)
+		ctl_view(ctl, c, v, al, &s);
+	else if (s.q.nids == 0 && !s.all && nsel == 0)
+		ctl_finish(c, 64, "name messages: ids, --all or selectors");
+	else
+		ctl_bulk(ctl, c, v, &s);
+	free(s.ids);
 }
 
 /* handle - one request */
@@ -817,12 +367,8 @@ static void handle(struct control *ctl, struct cconn *c,
 	const struct attr *va;
 	const char *why = NULL, *name = NULL;
 	char err[256];
-	struct sel s;
-	uint64_t *ids = NULL;
-	size_t n = 0, k;
-	int nsel = 0, admin;
+	size_t k;
 	enum verb v;
-	struct passwd *pw;
 
 	if (attr_check(&m->attrs, control_request_spec,
 	    NSPEC(control_request_spec), 0, &why, &name) < 0 ||
@@ -830,65 +376,39 @@ static void handle(struct control *ctl, struct cconn *c,
 	    strcmp(m->attrs.v[0].value, CONTROL_VERSION) != 0) {
 		snprintf(err, sizeof(err), "bad request: %s%s%s", why ? why :
 		    "not version 1", name ? ": " : "", name ? name : "");
-		return finish(c, 64, err);
+		return ctl_finish(c, 64, err);
 	}
 	va = attr_find(&m->attrs, "verb");
-	for (k = 0; k < sizeof(verbs) / sizeof(verbs[0]) &&
-	    strcmp(verbs[k], va->value) != 0; k++)
+	for (k = 0; k < V_NVERBS && strcmp(ctl_verbs[k], va->value) != 0; k++)
 		;
-	if (k == sizeof(verbs) / sizeof(verbs[0]))
-		return finish(c, 64, "unknown verb");
+	if (k == V_NVERBS)
+		return ctl_finish(c, 64, "unknown verb");
 	v = (enum verb)k;
 	if (v == V_STATUS)
 		return status(ctl, c);
-	admin = is_admin(ctl, c->uid);
-	if (v == V_STATS && admin)
-		return stats(ctl, c, attr_find(&m->attrs, "json") != NULL);
-	if (v == V_QUEUE || v == V_MAILQ || v == V_SHOW) {
-		if (!admin && ((pw = getpwuid(c->uid)) == NULL ||
-		    strlen(pw->pw_name) >= sizeof(c->login)))
-			return finish(c, 77, "permission denied: your uid has "
-			    "no user name, so no message is yours");
-		if (!admin)
-			snprintf(c->login, sizeof(c->login), "%s",
-			    pw->pw_name);
-		if ((why = parse_sel(&m->attrs, &s, &nsel)) != NULL)
-			finish(c, 64, why);
-		else
-			view(ctl, c, v, &m->attrs, &s);
-		free(s.ids);
-		return;
-	}
-	if (!admin) {
+	if ((v == V_QUEUE || v == V_MAILQ || v == V_SHOW) && !listing(ctl, c))
+		return ctl_finish(c, 77, "permission denied: your uid has no "
+		    "user name, so no message is yours");
+	if (v != V_QUEUE && v != V_MAILQ && v != V_SHOW &&
+	    !is_admin(ctl, c->uid)) {
 		snprintf(err, sizeof(err), "permission denied: only root and "
-		    "members of %s may %s messages",
-		    config_str(ctl->q->cfg, CK_admin_group), verbs[v]);
-		return finish(c, 77, err);
+		    "members of %s may %s%s", config_str(ctl->q->cfg,
+		    CK_admin_group), v == V_STATS ? "see the statistics" :
+		    v == V_RELOAD ? "reload the configuration" : ctl_verbs[v],
+		    v == V_ROUTE ? " addresses" : v == V_STATS ||
+		    v == V_RELOAD ? "" : " messages");
+		return ctl_finish(c, 77, err);
 	}
 	if (v == V_ROUTE) {
 		if ((va = attr_find(&m->attrs, "address")) == NULL)
-			return finish(c, 64, "route needs an address");
+			return ctl_finish(c, 64, "route needs an address");
 		return route(ctl, c, va->value);
 	}
 	if (v == V_RELOAD) {
 		raise(SIGHUP);
-		return finish(c, 0, NULL);
+		return ctl_finish(c, 0, NULL);
 	}
-	if ((why = parse_sel(&m->attrs, &s, &nsel)) != NULL) {
-		free(s.ids);
-		return finish(c, 64, why);
-	}
-	if (s.q.nids == 0 && !s.all && nsel == 0) {
-		free(s.ids);
-		return finish(c, 64, "name messages: ids, --all or selectors");
-	}
-	if (select_ids(ctl, &s, &ids, &n) < 0 ||
-	    apply(ctl, c, v, ids, n, s.dry_run) < 0)
-		finish(c, 75, "the queue is not available; try again");
-	else
-		finish(c, s.q.nids > 0 && n == 0 ? 67 : 0, NULL);
-	free(ids);
-	free(s.ids);
+	walk(ctl, c, v, &m->attrs);
 }
 
 /* accept_one - a new connection */
@@ -936,11 +456,21 @@ static int readable(struct control *ctl, struct cconn *c)
 	return -1;
 }
 
-/* writable - send what is buffered; render more of a view when the
+void ctl_task(struct control *ctl, struct cconn *c, ctl_step_fn step,
+    void *task)
+{
+	c->step = step;
+	c->task = task;
+	c->answered = 1;
+	if (step(ctl, c) == 0)
+		c->step = NULL;
+}
+
+/* writable - send what is buffered; run the task's next step when the
    client has taken most of it; 0 keep, -1 done or broken */
 static int writable(struct control *ctl, struct cconn *c)
 {
-	ssize_t w = 0;
+	ssize_t w;
 
 	if (c->sent < c->out.len) {
 		w = send(c->fd, c->out.s + c->sent, c->out.len - c->sent,
@@ -951,7 +481,7 @@ static int writable(struct control *ctl, struct cconn *c)
 		if (w > 0)
 			c->deadline = timeutil_monotonic() + CONN_WAIT;
 	}
-	if (c->view != NULL && c->out.len - c->sent < LOW_WATER) {
+	if (c->step != NULL && c->out.len - c->sent < LOW_WATER) {
 		/* drop what was sent, so the buffer never grows */
 		if (c->sent > 0) {
 			memmove(c->out.s, c->out.s + c->sent, c->out.len -
@@ -959,9 +489,10 @@ static int writable(struct control *ctl, struct cconn *c)
 			strbuf_truncate(&c->out, c->out.len - c->sent);
 			c->sent = 0;
 		}
-		produce(ctl, c);
+		if (c->step(ctl, c) == 0)
+			c->step = NULL;
 	}
-	return c->sent < c->out.len || c->view != NULL ? 0 : -1;
+	return c->sent < c->out.len || c->step != NULL ? 0 : -1;
 }
 
 void control_ready(struct control *ctl, const struct pollfd *pfd, size_t n)
