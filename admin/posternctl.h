@@ -38,6 +38,13 @@ void ctl_usage(void) __attribute__((noreturn));
    to ctl_direct for the read-only verbs when nothing listens */
 int ctl_control(struct ctl *c);
 
+/* posternctl_route.c: the DNS half of route, as the queue manager named
+   it (lookup, and whether its MX records count), appended to out as
+   text or as a JSON object */
+struct strbuf;
+void ctl_route_dns(const struct config *cfg, const char *lookup, int mx,
+    int json, struct strbuf *out);
+
 /* posternctl_queue.c: queue, mailq and show read from the queue itself */
 int ctl_direct(struct ctl *c);
 

@@ -22,12 +22,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
 
 #include "address.h"
 #include "config.h"
 #include "control_proto.h"
-#include "dns.h"
 #include "die.h"
 #include "exitcodes.h"
 #include "ipc.h"
@@ -91,73 +89,23 @@ static int connect_qmgr(const struct config *cfg, char *path, size_t len)
 	return fd;
 }
 
-/* print_addrs - host's addresses, as the worker would find them */
-static void print_addrs(struct dns *d, const char *host)
+/* route_out - route's answer: the queue manager's part (out), then the
+   DNS part when there is a host to look up; in JSON, the DNS part is the
+   "dns" member of the queue manager's object */
+static void route_out(const struct ctl *c, struct strbuf *out,
+    const char *lookup, int mx)
 {
-	struct dns_addr v[DNS_ADDR_LIMIT];
-	char buf[INET6_ADDRSTRLEN];
-	size_t n = 0, i;
-	int st = dns_addrs(d, host, v, DNS_ADDR_LIMIT, &n, NULL);
-
-	if (st != DNS_OK) {
-		printf(" (no address: %s)\n", dns_status_name(st));
-		return;
+	if (c->a.json && lookup != NULL && out->len >= 2 &&
+	    strcmp(out->s + out->len - 2, "}\n") == 0) {
+		strbuf_truncate(out, out->len - 2);
+		strbuf_appends(out, ",\"dns\":");
+		ctl_route_dns(c->cfg, lookup, mx, 1, out);
+		strbuf_appends(out, "}\n");
+	} else if (lookup != NULL) {
+		ctl_route_dns(c->cfg, lookup, mx, 0, out);
 	}
-	for (i = 0; i < n; i++)
-		printf("%s%s", i ? ", " : " ", inet_ntop(v[i].family,
-		    v[i].addr, buf, sizeof(buf)) ? buf : "?");
-	printf("\n");
-}
-
-/* route_dns - the DNS part of route, done here: the MX hosts and
-   addresses postern-remote would try now, in order */
-static void route_dns(const struct config *cfg, const char *lookup, int mx)
-{
-	struct dns_mx v[DNS_MX_LIMIT];
-	struct dns *d;
-	char host[NEXTHOP_MAX + 1], err[512], srv[1024] = "";
-	struct nexthop nh;
-	unsigned char buf[16];
-	const char *const *servers;
-	size_t n = 0, i, o = 0;
-	int st;
-
-	servers = config_list(cfg, CK_dns_servers, &n);
-	for (i = 0; i < n && o < sizeof(srv); i++)
-		o += (size_t)snprintf(srv + o, sizeof(srv) - o, "%s%s",
-		    i ? " " : "", servers[i]);
-	if (nexthop_parse(lookup, &nh) < 0) {
-		printf("next hop %s: not a host name or address\n", lookup);
-		return;
-	}
-	snprintf(host, sizeof(host), "%s", nh.host);
-	if (dns_open(&d, srv, err, sizeof(err)) < 0) {
-		printf("DNS: %s\n", err);
-		return;
-	}
-	if (!mx && (inet_pton(AF_INET, host, buf) == 1 ||
-	    inet_pton(AF_INET6, host, buf) == 1)) {
-		printf("address of %s: %s\n", host, host);
-	} else if (!mx) {
-		printf("address of %s:", host);
-		print_addrs(d, host);
-	} else if ((st = dns_mx(d, host, v, DNS_MX_LIMIT, &n, NULL)) ==
-	    DNS_NODATA) {
-		printf("no MX records; the address of %s:", host);
-		print_addrs(d, host);
-	} else if (st != DNS_OK) {
-		printf("MX lookup of %s: %s\n", host, dns_status_name(st));
-	} else if (n == 1 && v[0].host[0] == '\0') {
-		printf("%s has a null MX: it accepts no mail\n", host);
-	} else {
-		printf("MX hosts of %s, in the order of this lookup (equal "
-		    "preferences are shuffled each time):\n", host);
-		for (i = 0; i < n; i++) {
-			printf("  %u %s:", v[i].pref, v[i].host);
-			print_addrs(d, v[i].host);
-		}
-	}
-	dns_close(&d);
+	if (out->len > 0 && fwrite(out->s, 1, out->len, stdout) != out->len)
+		die_perm(EX_IOERR, "write error on standard output");
 }
 
 /* read_only - the verb only reads the queue (a direct read can do it) */
@@ -177,7 +125,8 @@ int ctl_control(struct ctl *c)
 	const struct attr *a;
 	const char *why = NULL, *name = NULL;
 	uint64_t status = EX_PROTOCOL;
-	int fd, r;
+	int fd, r, keep = strcmp(c->a.verb, "route") == 0;
+	struct strbuf kept = STRBUF_INIT(1u << 20);
 
 	request(&c->a, &req);
 	if (!strbuf_ok(&req))
@@ -203,11 +152,11 @@ int ctl_control(struct ctl *c)
 			r = -1;
 			break;
 		}
-		if ((a = attr_find(&m.attrs, "out")) != NULL ||
-		    (a = attr_find(&m.attrs, "data")) != NULL)
-			if (fwrite(a->value, 1, a->len, stdout) != a->len)
-				die_perm(EX_IOERR, "write error on standard "
-				    "output");
+		if ((a = attr_find(&m.attrs, "out")) != NULL && keep)
+			strbuf_append(&kept, a->value, a->len);
+		else if ((a != NULL || (a = attr_find(&m.attrs, "data")) !=
+		    NULL) && fwrite(a->value, 1, a->len, stdout) != a->len)
+			die_perm(EX_IOERR, "write error on standard output");
 		if ((a = attr_find(&m.attrs, "error")) != NULL) {
 			fflush(stdout);
 			fprintf(stderr, "posternctl: %s\n", a->value);
@@ -232,10 +181,10 @@ int ctl_control(struct ctl *c)
 	ipc_reader_release(&rd);
 	strbuf_release(&req);
 	close(fd);
-	if (status == 0 && lookup[0]) {
-		fflush(stdout);
-		route_dns(c->cfg, lookup, mx);
-	}
+	if (keep)
+		route_out(c, &kept, status == 0 && lookup[0] ? lookup : NULL,
+		    mx);
+	strbuf_release(&kept);
 	if (fflush(stdout) != 0)
 		return EX_IOERR;
 	return status > 255 ? EX_PROTOCOL : (int)status;

@@ -3,12 +3,13 @@
  *
  *   posternctl [-c DIR] queue [ID...] [selectors] [--count] [--json]
  *   posternctl [-c DIR] show ID [--json] [--transcript] [--content]
- *   posternctl [-c DIR] mailq
+ *   posternctl [-c DIR] mailq [ID...] [selectors]
  *   posternctl [-c DIR] config [--check] [--json]
- *   posternctl [-c DIR] status | reload | stats [--json]
- *   posternctl [-c DIR] route ADDRESS
+ *   posternctl [-c DIR] status | stats [--json]
+ *   posternctl [-c DIR] reload
+ *   posternctl [-c DIR] route ADDRESS [--json]
  *   posternctl [-c DIR] hold|release|delete|retry|bounce [ID...] [--all]
- *       [selectors] [--dry-run]
+ *       [selectors] [--dry-run] [--json]
  *
  * where the selectors are --sender A, --recipient A, --domain D,
  * --state S, --older-than DURATION and --error TEXT. config is read
@@ -37,13 +38,14 @@ void ctl_usage(void)
 	    "[--count] [--json]\n"
 	    "       posternctl [-c DIR] show ID [--json] [--transcript] "
 	    "[--content]\n"
-	    "       posternctl [-c DIR] mailq\n"
+	    "       posternctl [-c DIR] mailq [ID...] [selectors]\n"
 	    "       posternctl [-c DIR] config [--check] [--json]\n"
-	    "       posternctl [-c DIR] status | reload | stats [--json]\n"
-	    "       posternctl [-c DIR] route ADDRESS\n"
+	    "       posternctl [-c DIR] status | stats [--json]\n"
+	    "       posternctl [-c DIR] reload\n"
+	    "       posternctl [-c DIR] route ADDRESS [--json]\n"
 	    "       posternctl [-c DIR] hold|release|delete|retry|bounce "
 	    "[ID...] [--all]\n"
-	    "           [selectors] [--dry-run]\n"
+	    "           [selectors] [--dry-run] [--json]\n"
 	    "selectors: --sender A  --recipient A  --domain D  --state S\n"
 	    "           --older-than DURATION  --error TEXT\n"
 	    "states: pending deferred held active failed delivered "
@@ -56,16 +58,16 @@ static const struct { const char *verb, *opts; } verbs[] = {
 	{ "queue", "Sjc" },		/* S: the selectors */
 	{ "mailq", "S" },
 	{ "show", "jtn" },
-	{ "status", "" },
+	{ "status", "j" },
 	{ "reload", "" },
 	{ "stats", "j" },
-	{ "route", "" },
+	{ "route", "j" },
 	{ "config", "jk" },
-	{ "hold", "Sad" },
-	{ "release", "Sad" },
-	{ "delete", "Sad" },
-	{ "retry", "Sad" },
-	{ "bounce", "Sad" },
+	{ "hold", "Sadj" },
+	{ "release", "Sadj" },
+	{ "delete", "Sadj" },
+	{ "retry", "Sadj" },
+	{ "bounce", "Sadj" },
 };
 
 /* flag - a flag option: its letter and where it goes */

@@ -90,6 +90,14 @@ void sched_run(struct sched *s, int64_t *next_r);
 size_t sched_pollfds(struct sched *s, struct pollfd *pfd, size_t max);
 /* sched_ready - handle job sockets that poll reported, and time-outs */
 void sched_ready(struct sched *s, const struct pollfd *pfd, size_t n);
+/* sched_workers - the worker processes and what they do, for status */
+struct sched_workers {
+	size_t local;			/* postern-local, one per job */
+	size_t remote, remote_busy;	/* postern-remote, running and busy */
+	size_t bounce;			/* postern-bounce running (0 or 1) */
+	size_t notices;			/* notice jobs waiting or running */
+};
+void sched_workers(const struct sched *s, struct sched_workers *w);
 /* sched_busy - jobs in flight */
 size_t sched_busy(const struct sched *s);
 /* sched_active - the ids of the messages with a job in flight, sorted,

@@ -33,6 +33,7 @@
 #include "config.h"
 #include "control_proto.h"
 #include "ipc.h"
+#include "json.h"
 #include "log.h"
 #include "privs.h"
 #include "qmgr.h"
@@ -142,8 +143,7 @@ size_t control_pollfds(const struct control *ctl, struct pollfd *pfd,
 	return k;
 }
 
-/* frame - one answer frame onto the connection's buffer */
-static void frame(struct cconn *c, const struct strbuf *payload)
+void ctl_frame(struct cconn *c, const struct strbuf *payload)
 {
 	uint32_t h = htonl((uint32_t)payload->len);
 
@@ -161,7 +161,7 @@ void ctl_say(struct cconn *c, const char *name, struct strbuf *text)
 		    text->len - off : CONTROL_ANSWER_FRAME - 16;
 		strbuf_reset(&p);
 		attr_put(&p, name, text->s + off, n);
-		frame(c, &p);
+		ctl_frame(c, &p);
 		off += n;
 	}
 	strbuf_reset(text);
@@ -170,12 +170,20 @@ void ctl_say(struct cconn *c, const char *name, struct strbuf *text)
 
 void ctl_finish(struct cconn *c, int status, const char *error)
 {
-	struct strbuf p = STRBUF_INIT(2048);
+	ctl_finish_with(c, status, error, NULL);
+}
 
+void ctl_finish_with(struct cconn *c, int status, const char *error,
+    const struct strbuf *extra)
+{
+	struct strbuf p = STRBUF_INIT(4096);
+
+	if (extra != NULL)
+		strbuf_append(&p, extra->s ? extra->s : "", extra->len);
 	attr_put_u64(&p, "status", (uint64_t)status);
 	if (error != NULL)
 		attr_put_str(&p, "error", error);
-	frame(c, &p);
+	ctl_frame(c, &p);
 	strbuf_release(&p);
 	c->answered = 1;
 	c->deadline = timeutil_monotonic() + CONN_WAIT;
@@ -195,83 +203,39 @@ static int is_admin(const struct control *ctl, uid_t uid)
 	return privs_in_group(uid, g);
 }
 
-/* status - the queue manager's state, in text */
-static void status(struct control *ctl, struct cconn *c)
+/* status - the queue manager's state, in text or JSON */
+static void status(struct control *ctl, struct cconn *c, int json)
 {
-	struct strbuf t = STRBUF_INIT(4096);
+	struct strbuf t = STRBUF_INIT(16384);
+	struct sched_workers w;
 	int64_t up = (timeutil_now() - ctl->started) / 1000000;
 
-	strbuf_appendf(&t, "postern-qmgr is running, pid %ld, up %lldd "
-	    "%02lld:%02lld:%02lld\nconfiguration: %s\nqueue: %s\n"
-	    "jobs in flight: %zu\n", (long)getpid(), (long long)(up / 86400),
-	    (long long)(up / 3600 % 24), (long long)(up / 60 % 60),
-	    (long long)(up % 60), ctl->q->config_dir, ctl->q->layout.queue,
-	    sched_busy(ctl->q->sched));
+	sched_workers(ctl->q->sched, &w);
+	if (json) {
+		strbuf_appendf(&t, "{\"running\":true,\"pid\":%ld,"
+		    "\"uptime\":%lld,", (long)getpid(), (long long)up);
+		json_key_string(&t, "config_directory", ctl->q->config_dir);
+		strbuf_appendc(&t, ',');
+		json_key_string(&t, "queue_directory", ctl->q->layout.queue);
+		strbuf_appendf(&t, ",\"jobs\":%zu,\"workers\":{\"local\":%zu,"
+		    "\"remote\":%zu,\"remote_busy\":%zu,\"bounce\":%zu},"
+		    "\"notices_queued\":%zu}\n", sched_busy(ctl->q->sched),
+		    w.local, w.remote, w.remote_busy, w.bounce, w.notices);
+	} else {
+		strbuf_appendf(&t, "postern-qmgr is running, pid %ld, up %lldd "
+		    "%02lld:%02lld:%02lld\nconfiguration: %s\nqueue: %s\n"
+		    "jobs in flight: %zu\nworkers: %zu local, %zu remote (%zu "
+		    "busy), %zu bounce\nnotices queued: %zu\n", (long)getpid(),
+		    (long long)(up / 86400), (long long)(up / 3600 % 24),
+		    (long long)(up / 60 % 60), (long long)(up % 60),
+		    ctl->q->config_dir, ctl->q->layout.queue,
+		    sched_busy(ctl->q->sched), w.local, w.remote,
+		    w.remote_busy, w.bounce, w.notices);
+	}
 	ctl_say(c, "out", &t);
 	strbuf_release(&t);
 	ctl_finish(c, 0, NULL);
 }
-
-/* route - how an address would be delivered now; for a remote one, the
-   host whose DNS records the client looks up */
-static void route(struct control *ctl, struct cconn *c, const char *addr)
-{
-	struct strbuf t = STRBUF_INIT(1u << 20), p = STRBUF_INIT(4096);
-	struct route rt;
-	const char *nh, *ch;
-	size_t i;
-
-	route_init(&rt);
-	sched_route(ctl->q->sched, addr, &rt);
-	strbuf_appends(&t, "address: ");
-	strbuf_append_printable(&t, addr, strlen(addr), 1);
-	strbuf_appendc(&t, '\n');
-	switch (rt.kind) {
-	case ROUTE_LOCAL:
-		strbuf_appendf(&t, "local delivery as user %s (uid %lu): %s%s",
-		    rt.user, (unsigned long)rt.uid, rt.action, rt.target[0] ?
-		    " " : "");
-		strbuf_append_printable(&t, rt.target, strlen(rt.target), 1);
-		strbuf_appendf(&t, "%s%s\n", rt.ext[0] ? ", extension " : "",
-		    rt.ext);
-		break;
-	case ROUTE_EXPAND:
-		strbuf_appendf(&t, "alias: expands to %zu address%s:\n",
-		    rt.nchildren, rt.nchildren == 1 ? "" : "es");
-		for (ch = rt.children.s, i = 0; i < rt.nchildren; i++,
-		    ch += strlen(ch) + 1) {
-			strbuf_appends(&t, "    ");
-			strbuf_append_printable(&t, ch, strlen(ch), 1);
-			strbuf_appendc(&t, '\n');
-		}
-		break;
-	case ROUTE_REMOTE:
-		strbuf_appendf(&t, "remote delivery over SMTP to the domain %s\n"
-		    "next hop: %s\nTLS level: %s\n", rt.domain, rt.nexthop[0] ?
-		    rt.nexthop : "(the domain's MX records)", rt.tls);
-		/* the DNS part is the client's: the queue manager does none */
-		nh = rt.nexthop[0] ? rt.nexthop : rt.domain;
-		attr_put_str(&p, "lookup", nh);
-		attr_put_str(&p, "mx", nh[0] == '[' ? "0" : "1");
-		break;
-	case ROUTE_FAIL:
-	case ROUTE_DEFER:
-		strbuf_appendf(&t, "%s now: %s ", rt.kind == ROUTE_FAIL ?
-		    "fails" : "deferred", rt.status);
-		strbuf_append_printable(&t, rt.text, strlen(rt.text), 1);
-		strbuf_appendc(&t, '\n');
-		break;
-	}
-	route_release(&rt);
-	ctl_say(c, "out", &t);
-	strbuf_release(&t);
-	attr_put_u64(&p, "status", 0);
-	frame(c, &p);
-	strbuf_release(&p);
-	c->answered = 1;
-	c->deadline = timeutil_monotonic() + CONN_WAIT;
-}
-
 
 /* parse_sel - the selection in the request; NULL or why not */
 static const char *parse_sel(const struct attr_list *al, struct sel *s,
@@ -356,7 +320,7 @@ static void walk(struct control *ctl, struct cconn *c, enum verb v,
 	else if (s.q.nids == 0 && !s.all && nsel == 0)
 		ctl_finish(c, 64, "name messages: ids, --all or selectors");
 	else
-		ctl_bulk(ctl, c, v, &s);
+		ctl_bulk(ctl, c, v, &s, attr_find(al, "json") != NULL);
 	free(s.ids);
 }
 
@@ -385,7 +349,7 @@ static void handle(struct control *ctl, struct cconn *c,
 		return ctl_finish(c, 64, "unknown verb");
 	v = (enum verb)k;
 	if (v == V_STATUS)
-		return status(ctl, c);
+		return status(ctl, c, attr_find(&m->attrs, "json") != NULL);
 	if ((v == V_QUEUE || v == V_MAILQ || v == V_SHOW) && !listing(ctl, c))
 		return ctl_finish(c, 77, "permission denied: your uid has no "
 		    "user name, so no message is yours");
@@ -402,7 +366,8 @@ static void handle(struct control *ctl, struct cconn *c,
 	if (v == V_ROUTE) {
 		if ((va = attr_find(&m->attrs, "address")) == NULL)
 			return ctl_finish(c, 64, "route needs an address");
-		return route(ctl, c, va->value);
+		return ctl_route(ctl, c, va->value,
+		    attr_find(&m->attrs, "json") != NULL);
 	}
 	if (v == V_RELOAD) {
 		raise(SIGHUP);

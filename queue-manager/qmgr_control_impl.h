@@ -4,7 +4,8 @@
  * the verbs, a selection, and the stepped tasks.
  *
  * qmgr_control.c owns the socket: connections, requests, authorization,
- * the short verbs (status, reload, route) and the writing of answers.
+ * the short verbs (status, reload) and the writing of answers;
+ * qmgr_ctl_route.c answers route.
  * qmgr_ctl_steps.c has the verbs that walk the queue (the listings,
  * stats, the changing verbs). Those run as a TASK: a step function the
  * writer calls each time the client has taken most of the answer so
@@ -68,21 +69,30 @@ struct sel {
 };
 
 /* qmgr_control.c */
+/* ctl_frame - one answer frame onto the connection's buffer */
+void ctl_frame(struct cconn *c, const struct strbuf *payload);
 /* ctl_say - output in frames of name ("out" text, "data" bytes); empties
    text */
 void ctl_say(struct cconn *c, const char *name, struct strbuf *text);
 /* ctl_finish - the last frame: status and maybe an error */
 void ctl_finish(struct cconn *c, int status, const char *error);
+/* ctl_finish_with - the same, with more attributes (encoded in extra) */
+void ctl_finish_with(struct cconn *c, int status, const char *error,
+    const struct strbuf *extra);
 /* ctl_task - the answer is produced by step over task (taken: freed with
    the connection), starting now */
 void ctl_task(struct control *ctl, struct cconn *c, ctl_step_fn step,
     void *task);
+
+/* qmgr_ctl_route.c: how an address would be delivered now */
+void ctl_route(struct control *ctl, struct cconn *c, const char *addr,
+    int json);
 
 /* qmgr_ctl_steps.c: each starts its task, or answers at once */
 void ctl_view(struct control *ctl, struct cconn *c, enum verb verb,
     const struct attr_list *al, struct sel *s);
 void ctl_stats(struct control *ctl, struct cconn *c, int json);
 void ctl_bulk(struct control *ctl, struct cconn *c, enum verb verb,
-    struct sel *s);
+    struct sel *s, int json);
 
 #endif

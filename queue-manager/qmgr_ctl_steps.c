@@ -321,6 +321,7 @@ struct bulk_task {
 	size_t next;			/* the next named id */
 	size_t n;			/* messages changed (or that would be) */
 	int64_t now;
+	int json;			/* one JSON object per message */
 	char by[128];			/* the caller, for the audit lines */
 };
 
@@ -445,14 +446,20 @@ static int bulk_step(struct control *ctl, struct cconn *c)
 		queue_id_format(v[k], idt);
 		if (!b->s.dry_run)
 			log_info("%s: %s by %s", idt, done_words[b->verb], b->by);
-		strbuf_appendf(&text, "%s %s%s\n", idt, b->s.dry_run ?
-		    "would be " : "", done_words[b->verb]);
+		if (b->json)
+			strbuf_appendf(&text, "{\"id\":\"%s\",\"action\":"
+			    "\"%s\",\"dry_run\":%s}\n", idt,
+			    done_words[b->verb], b->s.dry_run ? "true" :
+			    "false");
+		else
+			strbuf_appendf(&text, "%s %s%s\n", idt, b->s.dry_run ?
+			    "would be " : "", done_words[b->verb]);
 	}
 	b->n += nv;
 	if (nv > 0 && !b->s.dry_run && b->verb != V_HOLD &&
 	    b->verb != V_DELETE)
 		sched_kick(ctl->q->sched);
-	if (done && b->n == 0)
+	if (done && b->n == 0 && !b->json)
 		strbuf_appends(&text, "no message matches\n");
 	ctl_say(c, "out", &text);
 	strbuf_release(&text);
@@ -463,7 +470,7 @@ static int bulk_step(struct control *ctl, struct cconn *c)
 }
 
 void ctl_bulk(struct control *ctl, struct cconn *c, enum verb verb,
-    struct sel *s)
+    struct sel *s, int json)
 {
 	struct bulk_task *b = calloc(1, sizeof(*b));
 	struct passwd *pw = getpwuid(c->uid);
@@ -475,6 +482,7 @@ void ctl_bulk(struct control *ctl, struct cconn *c, enum verb verb,
 	c->ids = s->ids;		/* b->s.q.ids points into them */
 	s->ids = NULL;
 	b->now = timeutil_now();
+	b->json = json;
 	snprintf(b->by, sizeof(b->by), "uid %lu (%s)", (unsigned long)c->uid,
 	    pw ? pw->pw_name : "?");
 	ctl_task(ctl, c, bulk_step, b);

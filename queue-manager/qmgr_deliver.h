@@ -229,6 +229,8 @@ struct rpool *rpool_new(struct qmgr *q);
 void rpool_free(struct rpool **p);
 /* rpool_busy - jobs in flight; with dest, to that destination only */
 size_t rpool_busy(const struct rpool *p, const char *dest);
+/* rpool_workers - worker processes running (busy or idle) */
+size_t rpool_workers(const struct rpool *p);
 int rpool_covers(const struct rpool *p, uint64_t id, uint32_t idx);
 /* rpool_messages - the ids of the messages its jobs carry (at most max,
    maybe repeated); how many */

@@ -148,6 +148,11 @@ int rpool_covers(const struct rpool *p, uint64_t id, uint32_t idx)
 	return 0;
 }
 
+size_t rpool_workers(const struct rpool *p)
+{
+	return p->n;
+}
+
 size_t rpool_messages(const struct rpool *p, uint64_t *v, size_t max)
 {
 	size_t i, n = 0;

@@ -513,6 +513,15 @@ size_t sched_active(const struct sched *s, uint64_t **v_r)
 	return k;
 }
 
+void sched_workers(const struct sched *s, struct sched_workers *w)
+{
+	w->local = s->njobs;
+	w->remote = rpool_workers(s->pool);
+	w->remote_busy = rpool_busy(s->pool, NULL);
+	w->bounce = bpool_fd(s->bounce) >= 0;
+	w->notices = bpool_busy(s->bounce);
+}
+
 /* sched_busy - jobs in flight */
 size_t sched_busy(const struct sched *s)
 {
