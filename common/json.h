@@ -13,7 +13,8 @@
 
 struct strbuf;
 
-/* json_string - append len bytes as a quoted JSON string */
+/* json_string - append len bytes as a quoted JSON string; 0, or -1 when
+   the buffer refused part of it (it is then marked failed) */
 int json_string(struct strbuf *out, const char *s, size_t len);
 /* json_key_string - append "key":"value" (value a C string) */
 int json_key_string(struct strbuf *out, const char *key, const char *value);

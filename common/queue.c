@@ -171,6 +171,7 @@ int qdb_put(struct queue_txn *t, enum qdb db, const void *k,
 	int rc;
 
 	t->msg_at_ok = 0;
+	t->rcpt_at_ok = 0;
 	rc = mdb_put(t->txn, t->q->dbi[db], &key, &val, 0);
 	return rc ? qdb_fail(t, rc, "writing", id) : QUEUE_OK;
 }
@@ -183,6 +184,7 @@ int qdb_del(struct queue_txn *t, enum qdb db, const void *k,
 	int rc;
 
 	t->msg_at_ok = 0;
+	t->rcpt_at_ok = 0;
 	rc = mdb_del(t->txn, t->q->dbi[db], &key, NULL);
 	if (rc == MDB_NOTFOUND)
 		return QUEUE_OK;
@@ -199,11 +201,28 @@ int qdb_seek(struct queue_txn *t, enum qdb db, const void *k,
 	if (t->cur[db] == NULL &&
 	    (rc = mdb_cursor_open(t->txn, t->q->dbi[db], &t->cur[db])) != 0)
 		return qdb_fail(t, rc, "opening a cursor on", 0);
+	if (db == DB_RCPT)
+		t->rcpt_at_ok = 0;
 	if (k != NULL) {
 		key->mv_size = kn;
 		key->mv_data = (void *)k;
 		op = MDB_SET_RANGE;
 	}
+	rc = mdb_cursor_get(t->cur[db], key, val, op);
+	if (rc == MDB_NOTFOUND)
+		return QUEUE_NOTFOUND;
+	return rc ? qdb_fail(t, rc, "reading", 0) : QUEUE_OK;
+}
+
+/* qdb_cursor_get - op on t's own cursor on db, opened on first use */
+int qdb_cursor_get(struct queue_txn *t, enum qdb db, MDB_val *key,
+    MDB_val *val, MDB_cursor_op op)
+{
+	int rc;
+
+	if (t->cur[db] == NULL &&
+	    (rc = mdb_cursor_open(t->txn, t->q->dbi[db], &t->cur[db])) != 0)
+		return qdb_fail(t, rc, "opening a cursor on", 0);
 	rc = mdb_cursor_get(t->cur[db], key, val, op);
 	if (rc == MDB_NOTFOUND)
 		return QUEUE_NOTFOUND;
@@ -216,6 +235,7 @@ int qdb_cursor_del(struct queue_txn *t, enum qdb db, uint64_t id)
 	int rc;
 
 	t->msg_at_ok = 0;
+	t->rcpt_at_ok = 0;
 	rc = mdb_cursor_del(t->cur[db], 0);
 	return rc ? qdb_fail(t, rc, "deleting", id) : QUEUE_OK;
 }

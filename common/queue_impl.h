@@ -101,6 +101,8 @@ struct queue_txn {
 	MDB_cursor *cur[DB_N];		/* opened on first use */
 	uint64_t msg_at;		/* id under cur[DB_MSG] ... */
 	int msg_at_ok;			/* ... if nothing was written since */
+	int rcpt_at_ok;			/* cur[DB_RCPT] is on the recipient
+					   qdb_rcpt_load read last */
 };
 
 /* qdb_seterr - remember what went wrong, for queue_error() */
@@ -128,6 +130,11 @@ int qdb_del(struct queue_txn *t, enum qdb db, const void *k, size_t kn,
     uint64_t id);
 int qdb_seek(struct queue_txn *t, enum qdb db, const void *k, size_t kn,
     MDB_cursor_op op, MDB_val *key, MDB_val *val);
+/* qdb_cursor_get - any op on t's own cursor on db (key and val as
+   mdb_cursor_get takes them); it does not clear rcpt_at_ok, which the
+   caller keeps */
+int qdb_cursor_get(struct queue_txn *t, enum qdb db, MDB_val *key,
+    MDB_val *val, MDB_cursor_op op);
 /* qdb_cursor_del - delete the entry under t's cursor on db */
 int qdb_cursor_del(struct queue_txn *t, enum qdb db, uint64_t id);
 

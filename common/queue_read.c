@@ -81,11 +81,26 @@ int qdb_rcpt_load(struct queue_txn *t, uint64_t id, uint32_t idx,
 	MDB_val v;
 	int st;
 
+	MDB_val key;
+
 	qkey_id_idx(k, id, idx);
-	st = qdb_get(t, DB_RCPT, k, sizeof(k), &v, id);
+	/* A listing reads recipients in key order: the one wanted is most
+	   often the next under the cursor, which costs far less than a
+	   lookup from the root. */
+	if (t->rcpt_at_ok && qdb_cursor_get(t, DB_RCPT, &key, &v, MDB_NEXT) ==
+	    QUEUE_OK && key.mv_size == sizeof(k) &&
+	    memcmp(key.mv_data, k, sizeof(k)) == 0)
+		return qdb_rcpt_decode(t, id, idx, &v, r);
+	t->rcpt_at_ok = 0;
+	key.mv_size = sizeof(k);
+	key.mv_data = k;
+	st = qdb_cursor_get(t, DB_RCPT, &key, &v, MDB_SET_KEY);
 	if (st == QUEUE_NOTFOUND)
 		return qdb_notfound(t->q, "such recipient of message", id);
-	return st != QUEUE_OK ? st : qdb_rcpt_decode(t, id, idx, &v, r);
+	if (st != QUEUE_OK)
+		return st;
+	t->rcpt_at_ok = 1;
+	return qdb_rcpt_decode(t, id, idx, &v, r);
 }
 
 /* qdb_drop_name_ok - a maildrop name that can be a key */

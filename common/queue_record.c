@@ -336,15 +336,19 @@ static int get_field(const struct attr *a, const struct field *f,
 	return -1;
 }
 
-/* find_field - the table entry called name */
+/* find_field - the table entry called name. Records are written in
+   table order (optional fields may be missing), so the search starts at
+   entry at, just after the last field found, and wraps around. */
 static const struct field *find_field(const struct field *fs, size_t nf,
-    const char *name)
+    const char *name, size_t at)
 {
-	size_t i;
+	size_t i, k;
 
-	for (i = 0; i < nf; i++)
-		if (strcmp(fs[i].name, name) == 0)
-			return &fs[i];
+	for (i = 0; i < nf; i++) {
+		k = (at + i) % nf;
+		if (strcmp(fs[k].name, name) == 0)
+			return &fs[k];
+	}
 	return NULL;
 }
 
@@ -355,7 +359,7 @@ static int decode(char *buf, size_t len, struct attr_list *list,
 	const struct field *f;
 	const char *reason;
 	uint32_t seen = 0, bit;
-	size_t i;
+	size_t i, next = 0;
 
 	if (len > QREC_MAX || attr_decode(buf, len, list, QREC_ATTRS,
 	    &reason) < 0) {
@@ -366,7 +370,7 @@ static int decode(char *buf, size_t len, struct attr_list *list,
 	for (i = 0; i < list->n; i++) {
 		const char *name = list->v[i].name;
 
-		if ((f = find_field(fs, nf, name)) == NULL) {
+		if ((f = find_field(fs, nf, name, next)) == NULL) {
 			snprintf(why, QREC_WHY, "unknown field %s", name);
 			return -1;
 		}
@@ -377,6 +381,7 @@ static int decode(char *buf, size_t len, struct attr_list *list,
 			return -1;
 		}
 		seen |= bit;
+		next = (size_t)(f - fs) + 1;
 	}
 	for (i = 0; i < nf; i++)
 		if (!fs[i].optional && !(seen & (UINT32_C(1) << i))) {

@@ -99,6 +99,12 @@ int strbuf_appendc(struct strbuf *sb, int c)
 {
 	char ch = (char)c;
 
+	/* cap never exceeds max + 1, so room here is within the limit */
+	if (sb->len + 2 <= sb->cap) {
+		sb->s[sb->len++] = ch;
+		sb->s[sb->len] = '\0';
+		return 0;
+	}
 	return strbuf_append(sb, &ch, 1);
 }
 
@@ -108,6 +114,18 @@ int strbuf_vappendf(struct strbuf *sb, const char *fmt, va_list ap)
 	va_list cp;
 	int n;
 
+	/* Format straight into the room there is; only when the text does
+	   not fit is it measured, the buffer grown and formatted again. */
+	if (sb->cap > sb->len) {
+		va_copy(cp, ap);
+		n = vsnprintf(sb->s + sb->len, sb->cap - sb->len, fmt, cp);
+		va_end(cp);
+		if (n >= 0 && (size_t)n < sb->cap - sb->len) {
+			sb->len += (size_t)n;
+			return 0;
+		}
+		sb->s[sb->len] = '\0';
+	}
 	va_copy(cp, ap);
 	n = vsnprintf(NULL, 0, fmt, cp);
 	va_end(cp);

@@ -153,19 +153,24 @@ void ctl_frame(struct cconn *c, const struct strbuf *payload)
 
 void ctl_say(struct cconn *c, const char *name, struct strbuf *text)
 {
-	struct strbuf p = STRBUF_INIT(CONTROL_ANSWER_FRAME + 64);
-	size_t off = 0, n;
+	size_t off = 0, n, at;
+	uint32_t h;
 
+	/* Each frame is encoded straight into the connection's buffer: a
+	   length placeholder, the attribute, then the length put right. */
 	while (off < text->len) {
 		n = text->len - off < CONTROL_ANSWER_FRAME - 16 ?
 		    text->len - off : CONTROL_ANSWER_FRAME - 16;
-		strbuf_reset(&p);
-		attr_put(&p, name, text->s + off, n);
-		ctl_frame(c, &p);
+		at = c->out.len;
+		h = 0;
+		if (strbuf_append(&c->out, &h, sizeof(h)) < 0 ||
+		    attr_put(&c->out, name, text->s + off, n) < 0)
+			break;
+		h = htonl((uint32_t)(c->out.len - at - sizeof(h)));
+		memcpy(c->out.s + at, &h, sizeof(h));
 		off += n;
 	}
 	strbuf_reset(text);
-	strbuf_release(&p);
 }
 
 void ctl_finish(struct cconn *c, int status, const char *error)
