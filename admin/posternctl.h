@@ -3,8 +3,8 @@
  *
  * Every verb but config goes to the queue manager's control socket
  * (posternctl_control.c), which decides who may do what. When the queue
- * manager is not running, the read-only verbs (queue, mailq, show) fall
- * back to reading the queue directly (posternctl_queue.c), for root and
+ * manager is not running, the read-only verbs (queue, mailq, show, stats)
+ * fall back to reading the queue directly (posternctl_queue.c), for root and
  * the queue's owner, and say so on standard error. Both render through
  * the same views (qview.h), so the output is the same either way.
  */

@@ -112,7 +112,7 @@ static void route_out(const struct ctl *c, struct strbuf *out,
 static int read_only(const char *verb)
 {
 	return strcmp(verb, "queue") == 0 || strcmp(verb, "mailq") == 0 ||
-	    strcmp(verb, "show") == 0;
+	    strcmp(verb, "show") == 0 || strcmp(verb, "stats") == 0;
 }
 
 int ctl_control(struct ctl *c)
@@ -137,6 +137,8 @@ int ctl_control(struct ctl *c)
 			strbuf_release(&req);
 			return ctl_direct(c);
 		}
+		if (strcmp(c->a.verb, "status") == 0 && c->a.json)
+			printf("{\"running\":false}\n");
 		die_perm(EX_TEMPFAIL, "cannot reach the queue manager at %s "
 		    "(%s): is postern-qmgr running?", path, strerror(errno));
 	}

@@ -1,7 +1,8 @@
 /*
- * posternctl_queue - queue, mailq and show when the queue manager is not
- * running: posternctl opens the queue read-only and renders the same
- * views (qview.h) the queue manager would have streamed.
+ * posternctl_queue - queue, mailq, show and stats when the queue manager
+ * is not running: posternctl opens the queue read-only and renders the
+ * same views (qview.h) the queue manager would have streamed (stats
+ * without the recent outcomes and jobs, which only it knows).
  *
  * Only root and the queue's owner can open the queue; root first becomes
  * mail_owner, so that it never leaves a root-owned LMDB lock file behind.
@@ -101,6 +102,8 @@ int ctl_direct(struct ctl *c)
 		die_temp("out of memory");
 	if (strcmp(c->a.verb, "mailq") == 0)
 		qview_init(&v, QV_MAILQ, c->cfg);
+	else if (strcmp(c->a.verb, "stats") == 0)
+		qview_init(&v, QV_STATS, c->cfg);
 	else if (strcmp(c->a.verb, "show") == 0)
 		qview_init(&v, c->a.content ? QV_CONTENT : QV_SHOW, c->cfg);
 	else
@@ -123,6 +126,7 @@ int ctl_direct(struct ctl *c)
 		strbuf_reset(&out);
 	} while (st == QV_MORE);
 	strbuf_release(&out);
+	qview_release(&v);
 	free(ids);
 	queue_id_format(v.id, idt);
 	if (st == QV_NOMSG)

@@ -118,6 +118,11 @@ void qview_init(struct qview *v, enum qview_kind kind,
 	qsel_init(&v->sel);
 }
 
+void qview_release(struct qview *v)
+{
+	qstats_free(&v->stats);
+}
+
 void qview_local_time(int64_t us, char *buf, size_t len)
 {
 	time_t t = (time_t)(us / 1000000);
@@ -596,7 +601,9 @@ static int step_content(struct qview *v, struct queue_txn *t,
 /* trailer - what ends a listing */
 static void trailer(struct qview *v, struct strbuf *out)
 {
-	if (v->kind == QV_COUNT)
+	if (v->kind == QV_STATS)
+		qstats_write(v->stats, &v->recent, v->json, out);
+	else if (v->kind == QV_COUNT)
 		strbuf_appendf(out, v->json ? "{\"messages\":%llu}\n" : "%llu\n",
 		    (unsigned long long)v->count);
 	else if (v->kind == QV_MAILQ && v->count == 0)
@@ -621,6 +628,9 @@ static int one(struct qview *v, struct strbuf *out, struct queue_txn *t,
 		break;
 	case QV_MAILQ:
 		r = mailq_msg(v, out, t, m, active);
+		break;
+	case QV_STATS:
+		qstats_add(v->stats, t, m);
 		break;
 	default:
 		break;
@@ -649,6 +659,9 @@ static int step_list(struct qview *v, struct queue_txn *t,
 	if (!v->started && (st = queue_last_id(t, &v->upto)) != QUEUE_OK &&
 	    st != QUEUE_NOTFOUND)
 		return st;
+	if (v->kind == QV_STATS && v->stats == NULL &&
+	    (v->stats = qstats_new()) == NULL)
+		return QUEUE_TEMP;
 	v->started = 1;
 	if (v->kind == QV_COUNT && !qsel_filters(&v->sel) && v->sel.ids ==
 	    NULL) {

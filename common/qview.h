@@ -71,6 +71,16 @@ enum qview_kind {
 	QV_COUNT,		/* how many messages match */
 	QV_SHOW,		/* one message, every recipient */
 	QV_CONTENT,		/* one message's content, as stored */
+	QV_STATS,		/* counts by state, domains (qview_stats.c) */
+};
+
+/* What only the queue manager knows, for stats: the outcomes of the last
+   minute and hour (sent, bounced, deferred) and the jobs in flight. A
+   direct reader leaves known at 0. */
+struct qview_recent {
+	int known;
+	unsigned minute[3], hour[3];
+	size_t jobs;
 };
 
 /* qview_step results, besides queue statuses (negative) */
@@ -91,6 +101,8 @@ struct qview {
 	   none, as nothing runs). */
 	const uint64_t *active;
 	size_t nactive;
+	struct qview_recent recent;	/* stats: set before each step */
+	struct qstats *stats;		/* stats: the counts so far */
 	/* progress */
 	int started;
 	uint64_t after;		/* the last message looked at */
@@ -114,6 +126,20 @@ void qview_init(struct qview *v, enum qview_kind kind,
    status (negative) when the queue could not be read */
 int qview_step(struct qview *v, struct queue *q, struct strbuf *out,
     size_t budget);
+
+/* qview_release - free what the view holds (not the view) */
+void qview_release(struct qview *v);
+
+/* qview_stats.c: the counts of a stats view */
+struct qstats;
+struct qstats *qstats_new(void);
+void qstats_free(struct qstats **k);
+/* qstats_add - count message m (read in t) */
+void qstats_add(struct qstats *k, struct queue_txn *t,
+    const struct queue_msg *m);
+/* qstats_write - the counts (the top domains sorted) as text or JSON */
+void qstats_write(struct qstats *k, const struct qview_recent *rc,
+    int json, struct strbuf *out);
 
 /* qview_local_time - "2026-11-28 23:15:01", the reader's local time */
 void qview_local_time(int64_t us, char *buf, size_t len);

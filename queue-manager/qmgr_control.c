@@ -93,6 +93,8 @@ static void conn_free(struct cconn **cp)
 		return;
 	ipc_reader_release(&c->rd);
 	strbuf_release(&c->out);
+	if (c->release != NULL)
+		c->release(c->task);
 	free(c->task);
 	free(c->ids);
 	close(c->fd);
@@ -427,10 +429,11 @@ static int readable(struct control *ctl, struct cconn *c)
 }
 
 void ctl_task(struct control *ctl, struct cconn *c, ctl_step_fn step,
-    void *task)
+    void *task, void (*release)(void *task))
 {
 	c->step = step;
 	c->task = task;
+	c->release = release;
 	c->answered = 1;
 	if (step(ctl, c) == 0)
 		c->step = NULL;

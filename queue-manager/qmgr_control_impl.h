@@ -48,7 +48,8 @@ struct cconn {
 	int answered;			/* reading is over: answering */
 	char login[64];			/* an ordinary caller's user name */
 	ctl_step_fn step;		/* a task still producing the answer */
-	void *task;			/* its state, freed with free() */
+	void *task;			/* its state, freed with free() ... */
+	void (*release)(void *task);	/* ... after this, if set */
 	uint64_t *ids;			/* the ids it works on */
 };
 
@@ -79,10 +80,10 @@ void ctl_finish(struct cconn *c, int status, const char *error);
 /* ctl_finish_with - the same, with more attributes (encoded in extra) */
 void ctl_finish_with(struct cconn *c, int status, const char *error,
     const struct strbuf *extra);
-/* ctl_task - the answer is produced by step over task (taken: freed with
-   the connection), starting now */
+/* ctl_task - the answer is produced by step over task (taken: released
+   and freed with the connection), starting now */
 void ctl_task(struct control *ctl, struct cconn *c, ctl_step_fn step,
-    void *task);
+    void *task, void (*release)(void *task));
 
 /* qmgr_ctl_route.c: how an address would be delivered now */
 void ctl_route(struct control *ctl, struct cconn *c, const char *addr,

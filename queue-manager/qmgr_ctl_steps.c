@@ -1,7 +1,8 @@
 /*
  * qmgr_ctl_steps - the control verbs that walk the queue, as stepped
- * tasks (qmgr_control_impl.h): the listings (views, common/qview.c),
- * stats, and the changing verbs hold, release, delete, retry and bounce.
+ * tasks (qmgr_control_impl.h): the listings and stats (views,
+ * common/qview.c, qview_stats.c), and the changing verbs hold, release,
+ * delete, retry and bounce.
  *
  * Every step is one short read transaction over at most STEP_MSGS
  * messages (and, for a changing verb, one write transaction of at most
@@ -13,14 +14,12 @@
  * new mail cannot keep it going, and "delete --all" does not take
  * messages that arrived after it was asked for.
  */
-#include <ctype.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
-#include "json.h"
 #include "log.h"
 #include "qmgr.h"
 #include "qmgr_control_impl.h"
@@ -31,9 +30,6 @@
 #define STEP_MSGS 2048			/* messages read in one step */
 #define STEP_BYTES (1u << 20)		/* output of one view step */
 #define BATCH 500			/* messages changed in one step */
-#define DOMAINS_MAX 4096		/* distinct deferred domains counted */
-#define TOP_DOMAINS 20
-#define SLOTS (2 * DOMAINS_MAX)		/* the hash table of domains */
 
 static const char *const done_words[V_NVERBS] = { "", "", "held",
     "released", "deleted", "retried", "bounced", "", "", "", "", "" };
@@ -51,6 +47,12 @@ static int view_step(struct control *ctl, struct cconn *c)
 
 	v->nactive = sched_active(ctl->q->sched, &active);
 	v->active = active;
+	if (v->kind == QV_STATS) {
+		v->recent.known = 1;
+		stats_window(timeutil_now(), 1, v->recent.minute);
+		stats_window(timeutil_now(), 60, v->recent.hour);
+		v->recent.jobs = sched_busy(ctl->q->sched);
+	}
 	st = qview_step(v, ctl->q->queue, &text, STEP_BYTES);
 	free(active);
 	v->active = NULL;
@@ -85,6 +87,11 @@ static int view_step(struct control *ctl, struct cconn *c)
 	return 0;
 }
 
+static void view_release(void *v)
+{
+	qview_release(v);
+}
+
 void ctl_view(struct control *ctl, struct cconn *c, enum verb verb,
     const struct attr_list *al, struct sel *s)
 {
@@ -111,204 +118,20 @@ void ctl_view(struct control *ctl, struct cconn *c, enum verb verb,
 	v->json = attr_find(al, "json") != NULL && verb != V_MAILQ;
 	if (c->login[0] != '\0')
 		v->sel.owner = c->login;
-	ctl_task(ctl, c, view_step, v);
+	ctl_task(ctl, c, view_step, v, view_release);
 }
 
 /* ------------------------------------------------------------ stats */
 
-struct stats_task {
-	int json;
-	uint64_t after, upto;
-	int started;
-	uint64_t msgs, held, bytes;
-	uint64_t state[QS_EXPANDED + 1];
-	int64_t oldest;			/* arrival, or 0 */
-	struct dcount { char name[256]; uint64_t n; } dom[DOMAINS_MAX];
-	size_t ndom;
-	uint32_t slot[SLOTS];		/* hash: dom index + 1, or 0 */
-	uint64_t dom_other;		/* past DOMAINS_MAX */
-};
-
-/* count_domain - one more deferred recipient at domain d */
-static void count_domain(struct stats_task *k, const char *d)
-{
-	char low[256];
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; d[i] && i + 1 < sizeof(low); i++)
-		low[i] = (char)tolower((unsigned char)d[i]);
-	low[i] = '\0';
-	for (i = 0; low[i]; i++)
-		h = (h ^ (unsigned char)low[i]) * 16777619u;
-	for (i = h % SLOTS; k->slot[i] != 0; i = (i + 1) % SLOTS)
-		if (strcmp(k->dom[k->slot[i] - 1].name, low) == 0) {
-			k->dom[k->slot[i] - 1].n++;
-			return;
-		}
-	if (k->ndom == DOMAINS_MAX) {
-		k->dom_other++;
-		return;
-	}
-	snprintf(k->dom[k->ndom].name, sizeof(k->dom[0].name), "%s", low);
-	k->dom[k->ndom].n = 1;
-	k->slot[i] = (uint32_t)++k->ndom;
-}
-
-static int by_count(const void *a, const void *b)
-{
-	const struct dcount *x = a, *y = b;
-
-	return x->n < y->n ? 1 : x->n > y->n ? -1 : strcmp(x->name, y->name);
-}
-
-/* count_msg - add message m (read in t) to the counts */
-static void count_msg(struct stats_task *k, struct queue_txn *t,
-    const struct queue_msg *m)
-{
-	struct queue_rcpt r;
-	const char *at;
-	uint32_t i;
-
-	k->msgs++;
-	k->bytes += m->size;
-	k->held += (m->flags & QUEUE_MSG_HELD) != 0;
-	if (k->oldest == 0 || m->arrival < k->oldest)
-		k->oldest = m->arrival;
-	for (i = 0; i < m->nrcpt; i++) {
-		if (queue_get_rcpt(t, m->id, i, &r) != QUEUE_OK ||
-		    (unsigned)r.state > QS_EXPANDED)
-			continue;
-		k->state[r.state]++;
-		if (r.state == QS_DEFERRED && (at = strrchr(r.addr, '@')))
-			count_domain(k, at + 1);
-	}
-}
-
-static const char *const state_names[] = { "pending", "deferred", "held",
-    "delivered", "failed", "expanded" };
-
-/* stats_json - the counts as one JSON object */
-static void stats_json(const struct stats_task *k, int64_t age,
-    const unsigned m1[3], const unsigned h1[3], size_t jobs,
-    struct strbuf *t)
-{
-	size_t i;
-
-	strbuf_appendf(t, "{\"messages\":%llu,\"held_messages\":%llu,"
-	    "\"bytes\":%llu,\"oldest_age\":%lld,\"recipients\":{",
-	    (unsigned long long)k->msgs, (unsigned long long)k->held,
-	    (unsigned long long)k->bytes, (long long)age);
-	for (i = 0; i <= QS_EXPANDED; i++)
-		strbuf_appendf(t, "%s\"%s\":%llu", i ? "," : "",
-		    state_names[i], (unsigned long long)k->state[i]);
-	strbuf_appends(t, "},\"deferred_domains\":[");
-	for (i = 0; i < k->ndom && i < TOP_DOMAINS; i++) {
-		strbuf_appends(t, i ? ",{" : "{");
-		json_key_string(t, "domain", k->dom[i].name);
-		strbuf_appendf(t, ",\"deferred\":%llu}",
-		    (unsigned long long)k->dom[i].n);
-	}
-	strbuf_appendf(t, "],\"last_minute\":{\"sent\":%u,\"bounced\":%u,"
-	    "\"deferred\":%u},\"last_hour\":{\"sent\":%u,\"bounced\":%u,"
-	    "\"deferred\":%u},\"jobs\":%zu}\n", m1[0], m1[1], m1[2], h1[0],
-	    h1[1], h1[2], jobs);
-}
-
-/* stats_plain - the counts as text */
-static void stats_plain(const struct stats_task *k, int64_t age,
-    const unsigned m1[3], const unsigned h1[3], size_t jobs,
-    struct strbuf *t)
-{
-	size_t i;
-
-	strbuf_appendf(t, "messages: %llu (%llu held), %llu bytes\n"
-	    "oldest: %lldh %02lldm old\nrecipients:",
-	    (unsigned long long)k->msgs, (unsigned long long)k->held,
-	    (unsigned long long)k->bytes, (long long)(age / 3600),
-	    (long long)(age / 60 % 60));
-	for (i = 0; i <= QS_EXPANDED; i++)
-		strbuf_appendf(t, "%s %llu %s", i ? "," : "",
-		    (unsigned long long)k->state[i], state_names[i]);
-	strbuf_appendf(t, "\nlast minute: %u sent, %u bounced, %u deferred\n"
-	    "last hour: %u sent, %u bounced, %u deferred\njobs in flight: "
-	    "%zu\n", m1[0], m1[1], m1[2], h1[0], h1[1], h1[2], jobs);
-	if (k->ndom > 0)
-		strbuf_appends(t, "deferred by domain:\n");
-	for (i = 0; i < k->ndom && i < TOP_DOMAINS; i++) {
-		strbuf_appendf(t, "%10llu  ", (unsigned long long)k->dom[i].n);
-		strbuf_append_printable(t, k->dom[i].name,
-		    strlen(k->dom[i].name), 1);
-		strbuf_appendc(t, '\n');
-	}
-}
-
-/* stats_text - the counts, with the recent outcomes and jobs in flight */
-static void stats_text(struct control *ctl, struct stats_task *k,
-    struct strbuf *t)
-{
-	unsigned m1[3], h1[3];
-	int64_t now = timeutil_now();
-	int64_t age = k->oldest ? (now - k->oldest) / 1000000 : 0;
-
-	qsort(k->dom, k->ndom, sizeof(k->dom[0]), by_count);
-	stats_window(now, 1, m1);
-	stats_window(now, 60, h1);
-	(k->json ? stats_json : stats_plain)(k, age, m1, h1,
-	    sched_busy(ctl->q->sched), t);
-}
-
-/* stats_step - count the next messages; at the end, the answer */
-static int stats_step(struct control *ctl, struct cconn *c)
-{
-	struct stats_task *k = c->task;
-	struct strbuf text = STRBUF_INIT(1u << 20);
-	struct queue_txn *t;
-	struct queue_msg m;
-	size_t seen;
-	int st = QUEUE_OK;
-
-	if (queue_begin(ctl->q->queue, 0, &t) != QUEUE_OK) {
-		ctl_finish(c, 75, "the queue is not available; try again");
-		return 0;
-	}
-	if (!k->started && (st = queue_last_id(t, &k->upto)) ==
-	    QUEUE_NOTFOUND)
-		st = QUEUE_OK;
-	k->started = 1;
-	for (seen = 0; st == QUEUE_OK && seen < STEP_MSGS; seen++) {
-		st = queue_next_msg(t, k->after, &m);
-		if (st == QUEUE_CORRUPT)
-			st = QUEUE_OK;
-		else if (st == QUEUE_OK && m.id > k->upto)
-			st = QUEUE_NOTFOUND;
-		else if (st == QUEUE_OK)
-			count_msg(k, t, &m);
-		if (st == QUEUE_OK)
-			k->after = m.id;
-	}
-	queue_abort(&t);
-	if (st == QUEUE_OK)
-		return 1;
-	if (st != QUEUE_NOTFOUND) {
-		ctl_finish(c, 75, "the queue is not available; try again");
-		return 0;
-	}
-	stats_text(ctl, k, &text);
-	ctl_say(c, "out", &text);
-	strbuf_release(&text);
-	ctl_finish(c, 0, NULL);
-	return 0;
-}
-
 void ctl_stats(struct control *ctl, struct cconn *c, int json)
 {
-	struct stats_task *k = calloc(1, sizeof(*k));
+	struct qview *v = calloc(1, sizeof(*v));
 
-	if (k == NULL)
+	if (v == NULL)
 		return ctl_finish(c, 75, "out of memory; try again");
-	k->json = json;
-	ctl_task(ctl, c, stats_step, k);
+	qview_init(v, QV_STATS, ctl->q->cfg);
+	v->json = json;
+	ctl_task(ctl, c, view_step, v, view_release);
 }
 
 /* ----------------------------------------------------- changing verbs */
@@ -485,5 +308,5 @@ void ctl_bulk(struct control *ctl, struct cconn *c, enum verb verb,
 	b->json = json;
 	snprintf(b->by, sizeof(b->by), "uid %lu (%s)", (unsigned long)c->uid,
 	    pw ? pw->pw_name : "?");
-	ctl_task(ctl, c, bulk_step, b);
+	ctl_task(ctl, c, bulk_step, b, NULL);
 }

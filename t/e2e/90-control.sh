@@ -15,9 +15,18 @@ as() { u=$1; shift; su -s /bin/sh "$u" -c "$B/posternctl -c $T/etc $*"; }
 id_of() { ctl queue --json | grep "\"subject\":\"$1\"" | sed 's/^{"id":"\([0-9A-Z]*\)".*/\1/'; }
 attempts() { grep -c "to=<$1>.*status=" "$T/log"; }
 
-say "status"
+say "status, text and JSON"
 ctl status >"$T/st" || fail "status exited $?"
 grep -q "^postern-qmgr is running, pid $QPID" "$T/st" || fail "status: $(cat "$T/st")"
+grep -Eq '^workers: [0-9]+ local, [0-9]+ remote \([0-9]+ busy\), [01] bounce$' "$T/st" ||
+    fail "status workers: $(cat "$T/st")"
+ctl status --json | "$PY" -c '
+import json, sys
+s = json.load(sys.stdin)
+assert s["running"] is True and s["pid"] == int(sys.argv[1]), s
+assert s["uptime"] >= 0 and s["config_directory"] == sys.argv[2], s
+assert set(s["workers"]) == {"local", "remote", "remote_busy", "bounce"}, s
+' "$QPID" "$T/etc" || fail "status --json"
 
 say "three messages, deferred at a closed relay"
 for s in one two three; do
@@ -84,6 +93,11 @@ ctl delete --dry-run --sender pt-alice@test.example >"$T/out" ||
     fail "dry run"
 [ "$(grep -c 'would be deleted' "$T/out")" = 3 ] || fail "dry run: $(cat "$T/out")"
 [ "$(queue_count)" = 3 ] || fail "the dry run deleted something"
+ctl delete --dry-run --json --domain b.example | "$PY" -c '
+import json, sys
+v = [json.loads(l) for l in sys.stdin]
+assert v == [{"id": sys.argv[1], "action": "deleted", "dry_run": True}], v
+' "$two" || fail "delete --dry-run --json"
 ctl delete "$two" | grep -qx "$two deleted" || fail "delete"
 [ "$(queue_count)" = 2 ] || fail "not deleted"
 ctl delete 0000000000A >/dev/null 2>&1
@@ -132,4 +146,15 @@ say "without the queue manager: a clear error, 75"
 ctl status >/dev/null 2>"$T/err"
 [ $? = 75 ] || fail "status without a queue manager: $(cat "$T/err")"
 grep -q 'is postern-qmgr running' "$T/err" || fail "error: $(cat "$T/err")"
+[ "$(ctl status --json 2>/dev/null)" = '{"running":false}' ] ||
+    fail "status --json without a queue manager"
+ctl hold --all >/dev/null 2>&1
+[ $? = 75 ] || fail "hold without a queue manager"
+say "stats read directly, without the recent outcomes"
+ctl stats --json 2>"$T/err" | "$PY" -c '
+import json, sys
+s = json.load(sys.stdin)
+assert s["messages"] == 1 and s["last_minute"] is None and s["jobs"] is None, s
+' || fail "direct stats"
+grep -q 'reading the queue directly' "$T/err" || fail "no note: $(cat "$T/err")"
 echo ok
