@@ -17,6 +17,8 @@
 # empty queue and with the N deferred messages waiting. References from
 # the same run: mdb_dump of the msg (and rcpt) records, when lmdb-utils is
 # installed; Postfix's own queue scan when POSTFIX_QUEUESCAN=1 (slow).
+# Then, as root, fresh-mail latency while a listing streams and while
+# delete --all removes the N messages, and the rate of that delete.
 # Nothing leaves the machine: relayhost is a closed loopback port and no
 # deferred recipient is due while the benchmark runs.
 #
@@ -213,6 +215,29 @@ if command -v mdb_dump >/dev/null; then
 	echo "RESULT lmdb_dump_msg_rcpt_msgs_per_s=$(rate "$N" "$m") msgs/s (mdb_dump of msg then rcpt: the records a listing reads, median $m s, runs:$DR)"
 else
 	echo "(mdb_dump not found: apt-get install lmdb-utils for the raw LMDB reference)"
+fi
+# 6. Fresh mail while a listing streams and while delete --all runs (the
+# verbs that walk the queue go in steps between the event loop's turns),
+# and the rate of that delete. Last: it empties the queue.
+if [ $ROOT = 1 ]; then
+	start_qmgr
+	ctl queue --json >/dev/null &
+	lp=$!
+	latency
+	wait "$lp"
+	echo "RESULT postern_fresh_latency_s_during_listing=$(echo $LAT_S | median) s (while posternctl queue --json streams N=$N, samples:$LAT_S)"
+	t0=$EPOCHREALTIME
+	ctl delete --all >/dev/null &
+	dp=$!
+	latency
+	wait "$dp"
+	t1=$EPOCHREALTIME
+	echo "RESULT postern_fresh_latency_s_during_delete_all=$(echo $LAT_S | median) s (while posternctl delete --all removes N=$N, samples:$LAT_S)"
+	d=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')
+	echo "RESULT postern_delete_all_msgs_per_s=$(rate "$N" "$d") msgs/s (posternctl delete --all, N=$N, $d s, 500 per write transaction)"
+	got=$(ctl queue --count)
+	[ "$got" = 0 ] || echo "note: $got messages left after delete --all" >&2
+	stop_qmgr
 fi
 if [ "${POSTFIX_QUEUESCAN:-0}" = 1 ] && [ $ROOT = 1 ] && [ -f "$SHARED/postfix-queuescan.sh" ]; then
 	echo "== Postfix queue scan (reference, N=20000, several minutes)"
