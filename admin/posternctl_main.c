@@ -186,6 +186,9 @@ int main(int argc, char **argv)
 	if (config_load(&c.cfg, dir, err, sizeof(err)) < 0)
 		die_perm(EX_CONFIG, "%s", err);
 	if (strcmp(c.a.verb, "config") == 0)
-		return ctl_config(&c, c.a.count);
-	return ctl_control(&c);
+		ch = ctl_config(&c, c.a.count);
+	else
+		ch = ctl_control(&c);
+	config_free(&c.cfg);
+	return ch;
 }

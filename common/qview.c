@@ -185,6 +185,19 @@ static void json_opt(struct strbuf *out, const char *value)
 		KEY(out, "null");
 }
 
+/* json_opts - each key (with its comma, quotes and colon) and its value,
+   null when empty */
+static void json_opts(struct strbuf *out, const char *const *keys,
+    const char *const *values, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		strbuf_appends(out, keys[i]);
+		json_opt(out, values[i]);
+	}
+}
+
 /* json_time - an RFC 3339 time after KEY, or null for 0 */
 static void json_time(struct strbuf *out, int64_t us)
 {
@@ -199,6 +212,11 @@ static void json_time(struct strbuf *out, int64_t us)
 	strbuf_append(out, buf, strlen(buf));
 	strbuf_appendc(out, '"');
 }
+
+static const char *const last_keys[] = { ",\"status\":",
+    ",\"diagnostic\":", ",\"relay\":" };
+static const char *const summary_keys[] = { ",\"from\":", ",\"subject\":",
+    ",\"message_id\":", ",\"envid\":" };
 
 /* json_rcpt - one recipient; full: with the give-up time, the planned
    retries and (t not NULL) the last transcript */
@@ -223,12 +241,8 @@ static void json_rcpt(const struct qview *v, struct strbuf *out,
 	json_time(out, r->first);
 	KEY(out, ",\"last_attempt\":");
 	json_time(out, r->last);
-	KEY(out, ",\"status\":");
-	json_opt(out, r->status);
-	KEY(out, ",\"diagnostic\":");
-	json_opt(out, r->diag);
-	KEY(out, ",\"relay\":");
-	json_opt(out, r->relay);
+	json_opts(out, last_keys, (const char *const[]){ r->status, r->diag,
+	    r->relay }, 3);
 	if (full) {
 		n = retry_timeline(v->cfg, m, r, tl, TIMELINE_MAX);
 		KEY(out, ",\"give_up\":");
@@ -276,14 +290,8 @@ static void json_head(struct strbuf *out, const struct queue_msg *m,
 		KEY(out, ",\"active\":true");
 	else
 		KEY(out, ",\"active\":false");
-	KEY(out, ",\"from\":");
-	json_opt(out, m->from);
-	KEY(out, ",\"subject\":");
-	json_opt(out, m->subject);
-	KEY(out, ",\"message_id\":");
-	json_opt(out, m->msgid);
-	KEY(out, ",\"envid\":");
-	json_opt(out, m->envid);
+	json_opts(out, summary_keys, (const char *const[]){ m->from,
+	    m->subject, m->msgid, m->envid }, 4);
 	KEY(out, ",\"recipients\":[");
 }
 

@@ -74,9 +74,13 @@ stop_qmgr
 start_qmgr
 ctl queue --json | grep "\"id\":\"$one\"" | grep -q '"held":true' ||
     fail "the hold did not survive a restart"
+r0=$(attempts x@a.example)
 ctl release "$one" | grep -qx "$one released" || fail "release"
 ctl queue --json | grep "\"id\":\"$one\"" | grep -q '"held":false' ||
     fail "still held"
+# released recipients are due at once: the message is tried again now
+wait_eval "[ \"\$(attempts x@a.example)\" -gt $r0 ]" ||
+    fail "release did not dispatch the message"
 
 say "retry --domain: only that domain's recipients are tried now"
 a1=$(attempts x@a.example); b1=$(attempts x@b.example)
