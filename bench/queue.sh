@@ -10,6 +10,7 @@
 #   posternctl queue --json              the whole listing, as JSON
 #   posternctl queue --count             LMDB's own count
 #   posternctl queue --count --domain D  a filter that reads every recipient
+#   posternctl queue --count --older-than 1h  ids below the bound: keys only
 #   posternctl mailq                     Postfix's layout
 # and the queue manager's memory (VmRSS before and after the listings,
 # VmHWM). As root, fresh-mail latency: sendmail to an alias that appends
@@ -166,6 +167,7 @@ got=$(ctl queue --json | wc -l)
 list_json() { ctl queue --json >/dev/null; }
 count_all() { ctl queue --count >"$T/count.out"; }
 count_dom() { ctl queue --count --domain "$DOMAIN" >"$T/count.out"; }
+count_old() { ctl queue --count --older-than 1h >"$T/count-old.out"; }
 list_mailq() { ctl mailq >/dev/null; }
 series() {	# name cmd: RUNS timings into $S
 	S=""
@@ -175,6 +177,7 @@ series() {	# name cmd: RUNS timings into $S
 series "queue --json" list_json; LJ=$S
 series "queue --count" count_all; CA=$S
 series "queue --count --domain $DOMAIN" count_dom; CD=$S
+series "queue --count --older-than 1h" count_old; CO=$S
 want=$(awk -v n="$N" 'BEGIN { print int(n / 50) + (n % 50 > 7 ? 1 : 0) }')
 [ "$(cat "$T/count.out")" = "$want" ] || echo "note: --domain $DOMAIN counted $(cat "$T/count.out"), expected $want" >&2
 series "mailq" list_mailq; MQ=$S
@@ -187,12 +190,14 @@ m=$(echo $CA | median)
 echo "RESULT postern_count_all_s=$m s (posternctl queue --count, N=$N, runs:$CA)"
 m=$(echo $CD | median)
 echo "RESULT postern_count_filtered_msgs_per_s=$(rate "$N" "$m") msgs/s (posternctl queue --count --domain $DOMAIN, N=$N, median $m s, runs:$CD)"
+m=$(echo $CO | median)
+echo "RESULT postern_count_older_msgs_per_s=$(rate "$N" "$m") msgs/s (posternctl queue --count --older-than 1h, N=$N, $(cat "$T/count-old.out") matched: the ids below the bound counted from the keys alone, median $m s, runs:$CO)"
 m=$(echo $MQ | median)
 echo "RESULT postern_mailq_msgs_per_s=$(rate "$N" "$m") msgs/s (posternctl mailq > /dev/null, N=$N, median $m s, runs:$MQ)"
 # VmRSS counts the pages of the LMDB map the listings touched (file
 # pages, shared with the page cache); RssAnon is the queue manager's own
 # memory, the part that must not grow with the queue.
-echo "RESULT postern_qmgr_rss_growth_kib=$((rss1 - rss0)) KiB (VmRSS $rss0 -> $rss1 KiB over $((RUNS * 4 + 2)) listings, mostly mapped queue pages; VmHWM $hwm KiB)"
+echo "RESULT postern_qmgr_rss_growth_kib=$((rss1 - rss0)) KiB (VmRSS $rss0 -> $rss1 KiB over $((RUNS * 5 + 2)) listings, mostly mapped queue pages; VmHWM $hwm KiB)"
 echo "RESULT postern_qmgr_anon_growth_kib=$((anon1 - anon0)) KiB (RssAnon $anon0 -> $anon1 KiB: heap and stacks, without the map)"
 echo "RESULT postern_qmgr_vmhwm_kib=$hwm KiB (queue manager peak RSS, N=$N, mapped queue pages included)"
 

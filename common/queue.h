@@ -290,6 +290,11 @@ int queue_get_rcpt(struct queue_txn *t, uint64_t id, uint32_t idx,
 /* queue_count_msgs - how many messages the queue holds, without reading
    any (LMDB keeps the count) */
 int queue_count_msgs(struct queue_txn *t, uint64_t *n_r);
+/* queue_count_ids - how many messages have ids in (after, upto], counting
+   at most max of them (a bounded step), from the keys alone; *last_r is
+   the last id counted (after when none) */
+int queue_count_ids(struct queue_txn *t, uint64_t after, uint64_t upto,
+    uint64_t max, uint64_t *n_r, uint64_t *last_r);
 /* queue_last_id - the highest message id (QUEUE_NOTFOUND when the queue
    is empty): a walk that stops there does not chase new arrivals */
 int queue_last_id(struct queue_txn *t, uint64_t *id_r);

@@ -189,6 +189,37 @@ int queue_count_msgs(struct queue_txn *t, uint64_t *n_r)
 	return QUEUE_OK;
 }
 
+/* queue_count_ids - message keys in (after, upto], at most max, without
+   reading a record */
+int queue_count_ids(struct queue_txn *t, uint64_t after, uint64_t upto,
+    uint64_t max, uint64_t *n_r, uint64_t *last_r)
+{
+	unsigned char k[QKEY_ID];
+	MDB_val key, val;
+	uint64_t id;
+	int st;
+
+	*n_r = 0;
+	*last_r = after;
+	if ((st = qdb_usable(t, 0)) != QUEUE_OK)
+		return st;
+	t->msg_at_ok = 0;
+	if (after >= upto || after >= QUEUE_ID_MAX)
+		return QUEUE_OK;
+	qkey_id(k, after + 1);
+	for (st = qdb_seek(t, DB_MSG, k, sizeof(k), MDB_SET_RANGE, &key,
+	    &val); st == QUEUE_OK && *n_r < max; st = qdb_seek(t, DB_MSG,
+	    NULL, 0, MDB_NEXT, &key, &val)) {
+		if (key.mv_size != QKEY_ID)
+			return qdb_corrupt(t->q, 0, "message", "key of a bad size");
+		if ((id = qkey_get64(key.mv_data)) > upto)
+			break;
+		*last_r = id;
+		(*n_r)++;
+	}
+	return st == QUEUE_NOTFOUND ? QUEUE_OK : st;
+}
+
 /* queue_last_id - the highest message id in the queue */
 int queue_last_id(struct queue_txn *t, uint64_t *id_r)
 {

@@ -652,6 +652,33 @@ static int one(struct qview *v, struct strbuf *out, struct queue_txn *t,
 	return 0;
 }
 
+/* count_older - queue --count --older-than: arrival never exceeds the id
+   (ids are max(last_id + 1, arrival)), so every message whose id is at
+   most the bound matches, and those are counted from the keys alone, a
+   bounded number per step; the later ids are read as usual. QV_DONE
+   when the listing goes on to read records, QV_MORE, or a status. */
+static int count_older(struct qview *v, struct queue_txn *t)
+{
+	struct qsel only = v->sel;
+	uint64_t bound, n, last;
+	int st;
+
+	only.older = 0;
+	if (v->kind != QV_COUNT || v->sel.older <= 0 || v->sel.ids != NULL ||
+	    qsel_filters(&only))
+		return QV_DONE;
+	bound = (uint64_t)v->sel.older < v->upto ? (uint64_t)v->sel.older :
+	    v->upto;
+	if (v->after >= bound)
+		return QV_DONE;
+	if ((st = queue_count_ids(t, v->after, bound, QVIEW_COUNT_KEYS, &n,
+	    &last)) != QUEUE_OK)
+		return st;
+	v->count += n;
+	v->after = n == QVIEW_COUNT_KEYS ? last : bound;
+	return n == QVIEW_COUNT_KEYS ? QV_MORE : QV_DONE;
+}
+
 /* step_list - the next messages of a listing */
 static int step_list(struct qview *v, struct queue_txn *t,
     struct strbuf *out, size_t end)
@@ -678,6 +705,8 @@ static int step_list(struct qview *v, struct queue_txn *t,
 		trailer(v, out);
 		return QV_DONE;
 	}
+	if ((st = count_older(v, t)) != QV_DONE)
+		return st;
 	for (i = 0; i < QVIEW_STEP_MSGS && out->len < end && !done; i++) {
 		if (v->sel.ids != NULL) {
 			if (v->next == v->sel.nids) {

@@ -29,6 +29,7 @@ struct config;
 struct strbuf;
 
 #define QVIEW_STEP_MSGS 2048
+#define QVIEW_COUNT_KEYS 65536	/* keys counted in one step */
 /* The most one step may render: a step ends at its budget, but one
    message is rendered whole, and a message may have recipient_limit
    recipients, each with a diagnostic (and with show --transcript, a

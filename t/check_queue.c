@@ -1004,6 +1004,89 @@ START_TEST(test_next_msg_10000)
 }
 END_TEST
 
+/* The counts a listing uses, and recipients read in any order (the
+   kept cursor must never hand back the wrong record). */
+START_TEST(test_counts_and_rcpt_cursor)
+{
+	enum { N = 1000 };
+	uint64_t ids[N], n, last;
+	struct queue_txn *t;
+	struct queue_rcpt r;
+	char want[32];
+	int i, k;
+	static const int order[] = { 0, 1, 2, 2, 1, 0, 2, 0 };
+
+	ck_assert_int_eq(queue_begin(q, 1, &t), QUEUE_OK);
+	for (i = 0; i < N; i++)
+		ids[i] = add(t, T0 + i, 3, "b\n", 2, NULL);
+	ck_assert_int_eq(queue_commit(&t), QUEUE_OK);
+	ck_assert_int_eq(queue_begin(q, 0, &t), QUEUE_OK);
+	ck_assert_int_eq(queue_count_msgs(t, &n), QUEUE_OK);
+	ck_assert_uint_eq(n, N);
+	ck_assert_int_eq(queue_last_id(t, &last), QUEUE_OK);
+	ck_assert_uint_eq(last, ids[N - 1]);
+	ck_assert_int_eq(queue_count_ids(t, 0, ids[499], UINT64_MAX, &n,
+	    &last), QUEUE_OK);
+	ck_assert_uint_eq(n, 500);
+	ck_assert_uint_eq(last, ids[499]);
+	ck_assert_int_eq(queue_count_ids(t, 0, ids[499], 100, &n, &last),
+	    QUEUE_OK);
+	ck_assert_uint_eq(n, 100);
+	ck_assert_uint_eq(last, ids[99]);
+	ck_assert_int_eq(queue_count_ids(t, ids[99], ids[499], UINT64_MAX, &n,
+	    &last), QUEUE_OK);
+	ck_assert_uint_eq(n, 400);
+	ck_assert_int_eq(queue_count_ids(t, ids[N - 1], UINT64_MAX, 10, &n,
+	    &last), QUEUE_OK);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_uint_eq(last, ids[N - 1]);
+	/* in order, backwards, and jumping between messages */
+	for (i = 0; i < N; i += 97)
+		for (k = 0; k < (int)(sizeof(order) / sizeof(order[0])); k++) {
+			ck_assert_int_eq(queue_get_rcpt(t, ids[i], (uint32_t)
+			    order[k], &r), QUEUE_OK);
+			snprintf(want, sizeof(want), "r%d@x.test", order[k]);
+			ck_assert_uint_eq(r.id, ids[i]);
+			ck_assert_uint_eq(r.idx, (uint32_t)order[k]);
+			ck_assert_str_eq(r.addr, want);
+		}
+	ck_assert_int_eq(queue_get_rcpt(t, ids[5], 2, &r), QUEUE_OK);
+	ck_assert_int_eq(queue_get_rcpt(t, ids[5], 3, &r), QUEUE_NOTFOUND);
+	ck_assert_int_eq(queue_get_rcpt(t, ids[6], 0, &r), QUEUE_OK);
+	ck_assert_uint_eq(r.id, ids[6]);
+	queue_abort(&t);
+	ck_assert_int_eq(queue_begin(q, 0, &t), QUEUE_OK);
+	ck_assert_int_eq(queue_count_ids(t, 0, UINT64_MAX, UINT64_MAX, &n,
+	    &last), QUEUE_OK);
+	ck_assert_uint_eq(n, N);
+	queue_abort(&t);
+}
+END_TEST
+
+/* A recipient read after a write in the same transaction is the one
+   asked for, not the one the cursor was on. */
+START_TEST(test_rcpt_cursor_after_write)
+{
+	struct queue_txn *t;
+	struct queue_rcpt r;
+	uint64_t a = add1(T0, 2, NULL), b = add1(T0, 2, NULL);
+
+	ck_assert_int_eq(queue_begin(q, 1, &t), QUEUE_OK);
+	ck_assert_int_eq(queue_get_rcpt(t, a, 1, &r), QUEUE_OK);
+	ck_assert_int_eq(queue_delete(t, b), QUEUE_OK);
+	ck_assert_int_eq(queue_get_rcpt(t, b, 0, &r), QUEUE_NOTFOUND);
+	ck_assert_int_eq(queue_get_rcpt(t, a, 0, &r), QUEUE_OK);
+	r.attempts = 7;
+	ck_assert_int_eq(queue_put_rcpt(t, &r), QUEUE_OK);
+	ck_assert_int_eq(queue_get_rcpt(t, a, 1, &r), QUEUE_OK);
+	ck_assert_uint_eq(r.idx, 1);
+	ck_assert_uint_eq(r.attempts, 0);
+	ck_assert_int_eq(queue_get_rcpt(t, a, 0, &r), QUEUE_OK);
+	ck_assert_uint_eq(r.attempts, 7);
+	ck_assert_int_eq(queue_commit(&t), QUEUE_OK);
+}
+END_TEST
+
 START_TEST(test_next_msg_in_write_txn)
 {
 	struct queue_txn *t;
@@ -1585,6 +1668,8 @@ static Suite *queue_suite(void)
 	tcase_add_test(tc, test_delete);
 	tcase_add_test(tc, test_dropped);
 	tcase_add_test(tc, test_next_msg_10000);
+	tcase_add_test(tc, test_counts_and_rcpt_cursor);
+	tcase_add_test(tc, test_rcpt_cursor_after_write);
 	tcase_add_test(tc, test_next_msg_in_write_txn);
 	tcase_add_test(tc, test_abort_leaves_nothing);
 	tcase_add_test(tc, test_abandon_in_batch);
