@@ -11,10 +11,12 @@
  * is not the gate. The request is untrusted input: decoded against the
  * schema, ids parsed strictly, counts bounded.
  *
- * The short verbs (status, reload, route) are answered here at once. The
- * verbs that walk the queue run as tasks (qmgr_ctl_steps.c): the writer
- * runs the task's next step only when less than LOW_WATER of the answer
- * is still unsent, so the buffer stays small however long the answer.
+ * The short verbs (status, reload) are answered here at once, route in
+ * qmgr_ctl_route.c. The verbs that walk the queue run as tasks
+ * (qmgr_ctl_steps.c): the writer runs the task's next step only when
+ * less than LOW_WATER of the answer is still unsent, so the buffer stays
+ * small however long the answer. An ordinary user may hold at most
+ * CONN_PER_USER connections, so that no one can take every slot.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,6 +47,7 @@
 
 #define CONN_WAIT (60 * 1000000LL)	/* for the client to read more */
 #define LOW_WATER (256u << 10)		/* run the next step below this */
+#define CONN_PER_USER 4			/* open at once, for non-administrators */
 #define NSPEC(s) (sizeof(s) / sizeof((s)[0]))
 
 const char *const ctl_verbs[V_NVERBS] = { "status", "reload", "hold",
@@ -383,18 +386,50 @@ static void handle(struct control *ctl, struct cconn *c,
 	walk(ctl, c, v, &m->attrs);
 }
 
+/* refuse - answer 75 with why, as far as the socket takes it at once,
+   and close */
+static void refuse(int fd, const char *why)
+{
+	struct strbuf p = STRBUF_INIT(1024), f = STRBUF_INIT(1100);
+	uint32_t h;
+
+	attr_put_u64(&p, "status", 75);
+	attr_put_str(&p, "error", why);
+	h = htonl((uint32_t)p.len);
+	strbuf_append(&f, &h, sizeof(h));
+	strbuf_append(&f, p.s, p.len);
+	/* best effort, and never logged: a refusal must not let a user
+	   fill the log */
+	send(fd, f.s, f.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	strbuf_release(&p);
+	strbuf_release(&f);
+	close(fd);
+}
+
 /* accept_one - a new connection */
 static void accept_one(struct control *ctl)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 	struct cconn *c;
+	size_t i, mine = 0;
 	int fd = accept4(ctl->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int known;
 
 	if (fd < 0)
 		return;
-	if (ctl->n >= CONN_MAX || getsockopt(fd, SOL_SOCKET, SO_PEERCRED,
-	    &cred, &len) < 0 || (c = calloc(1, sizeof(*c))) == NULL) {
+	known = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0;
+	for (i = 0; known && i < ctl->n; i++)
+		mine += ctl->c[i]->uid == cred.uid;
+	/* One ordinary user may not take every slot (a listing nobody
+	   reads holds one for CONN_WAIT) and lock the administrators out. */
+	if (known && mine >= CONN_PER_USER && !is_admin(ctl, cred.uid)) {
+		refuse(fd, "too many connections of yours are open; try again "
+		    "later");
+		return;
+	}
+	if (ctl->n >= CONN_MAX || !known ||
+	    (c = calloc(1, sizeof(*c))) == NULL) {
 		close(fd);
 		return;
 	}

@@ -10,7 +10,8 @@
 #    with their reasons and a held one ('!');
 #  - an ordinary user lists and shows only the messages they sent; show
 #    of another's message, delete and retry are refused (77, a clear
-#    message); a member of admin_group sees everything;
+#    message); a member of admin_group sees everything; an ordinary user
+#    may hold only four connections at once (75, a clear message);
 #  - delete of a message in flight: the server's 250 comes back to a
 #    message that is gone, so nothing is recorded, nothing is sent again,
 #    and the queue stays consistent;
@@ -173,6 +174,32 @@ for verb in delete retry; do
 	    "$T/out" || fail "$verb refusal: $(cat "$T/out")"
 done
 [ "$(as pt-bob queue --count)" = 4 ] || fail "an admin_group member's count"
+
+say "an ordinary user cannot take every connection"
+# pt-alice holds four connections without a request; her fifth is
+# refused with a clear message, while root still gets in
+su -s /bin/sh pt-alice -c "$PY -c '
+import socket, sys, time
+v = []
+for _ in range(4):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    v.append(s)
+print(\"held\", flush=True)
+time.sleep(6)
+' $T/run/control" >"$T/held" &
+hp=$!
+wait_eval 'grep -q held "$T/held"' || fail "could not hold connections"
+sleep 0.5
+as pt-alice status >"$T/out" 2>&1
+rc=$?
+[ $rc = 75 ] || fail "a fifth connection of pt-alice's exited $rc: $(cat "$T/out")"
+grep -q 'too many connections of yours are open' "$T/out" ||
+    fail "the refusal: $(cat "$T/out")"
+ctl status >/dev/null || fail "root was locked out"
+wait "$hp"
+sleep 0.5
+as pt-alice status >/dev/null || fail "pt-alice still refused after closing"
 
 say "a message in flight: '*' in mailq, --state active"
 reset_mailbox pt-alice
