@@ -1,113 +1,21 @@
 /*
- * qview - the listings and the show view of the queue, in steps
- * (qview.h). The queue manager streams them through its control socket;
- * posternctl renders them itself when it reads the queue directly.
+ * qview - the views of the queue, in steps (qview.h): the listings
+ * (queue, --count, mailq, and the walk behind stats) here, with the JSON
+ * of messages and recipients that show shares (qview_show.c). The queue
+ * manager streams them through its control socket; posternctl renders
+ * them itself when it reads the queue directly.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
-#include "config.h"
 #include "json.h"
 #include "qview.h"
+#include "qview_impl.h"
 #include "retry.h"
 #include "strbuf.h"
 #include "timeutil.h"
-
-#define TIMELINE_MAX 64		/* planned attempts shown */
-
-void qsel_init(struct qsel *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->state = -1;
-}
-
-int qsel_state(const char *name)
-{
-	if (strcmp(name, "active") == 0)
-		return QSEL_ACTIVE;
-	return queue_state_lookup(name);
-}
-
-int qsel_filters(const struct qsel *s)
-{
-	return s->sender || s->recipient || s->domain || s->error ||
-	    s->state >= 0 || s->older || s->owner;
-}
-
-int qsel_owned(const struct config *cfg, const char *login,
-    const char *sender)
-{
-	const char *at = strrchr(sender, '@');
-	const char *const *v;
-	size_t n, i;
-
-	if (at == NULL || (size_t)(at - sender) != strlen(login) ||
-	    strncasecmp(sender, login, strlen(login)) != 0)
-		return 0;
-	if (strcasecmp(at + 1, config_str(cfg, CK_myhostname)) == 0)
-		return 1;
-	v = config_list(cfg, CK_local_domains, &n);
-	for (i = 0; i < n; i++)
-		if (strcasecmp(v[i], at + 1) == 0)
-			return 1;
-	return 0;
-}
-
-/* contains - needle in hay, ignoring ASCII case */
-static int contains(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	for (; *hay; hay++)
-		if (strncasecmp(hay, needle, n) == 0)
-			return 1;
-	return n == 0;
-}
-
-/* rcpt_matches - the recipient selectors hold for r */
-static int rcpt_matches(const struct qsel *s, const struct queue_rcpt *r)
-{
-	const char *at = strrchr(r->addr, '@');
-
-	if (s->recipient && strcasecmp(r->addr, s->recipient) != 0)
-		return 0;
-	if (s->domain && (at == NULL || strcasecmp(at + 1, s->domain) != 0))
-		return 0;
-	if (s->state >= 0 && s->state != QSEL_ACTIVE &&
-	    (int)r->state != s->state)
-		return 0;
-	if (s->error && !contains(r->diag, s->error))
-		return 0;
-	return 1;
-}
-
-int qsel_match(const struct qsel *s, const struct config *cfg,
-    struct queue_txn *t, const struct queue_msg *m, int active)
-{
-	struct queue_rcpt r;
-	uint32_t i;
-
-	if (s->owner && !qsel_owned(cfg, s->owner, m->sender))
-		return 0;
-	if (s->sender && (strcmp(s->sender, "<>") == 0 ? m->sender[0] !=
-	    '\0' : strcasecmp(m->sender, s->sender) != 0))
-		return 0;
-	if (s->older && m->arrival > s->older)
-		return 0;
-	if (s->state == QSEL_ACTIVE && !active)
-		return 0;
-	if (!s->recipient && !s->domain && !s->error &&
-	    (s->state < 0 || s->state == QSEL_ACTIVE))
-		return 1;
-	for (i = 0; i < m->nrcpt; i++)
-		if (queue_get_rcpt(t, m->id, i, &r) == QUEUE_OK &&
-		    rcpt_matches(s, &r))
-			return 1;
-	return 0;
-}
 
 void qview_init(struct qview *v, enum qview_kind kind,
     const struct config *cfg)
@@ -132,8 +40,7 @@ void qview_local_time(int64_t us, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-/* is_active - a job for message id is in flight */
-static int is_active(const struct qview *v, uint64_t id)
+int qview_active(const struct qview *v, uint64_t id)
 {
 	size_t lo = 0, hi = v->nactive;
 
@@ -150,8 +57,7 @@ static int is_active(const struct qview *v, uint64_t id)
 	return 0;
 }
 
-/* waiting - the recipient has an attempt ahead */
-static int waiting(const struct queue_rcpt *r)
+int qview_waiting(const struct queue_rcpt *r)
 {
 	return r->state == QS_PENDING || r->state == QS_DEFERRED;
 }
@@ -218,9 +124,7 @@ static const char *const last_keys[] = { ",\"status\":",
 static const char *const summary_keys[] = { ",\"from\":", ",\"subject\":",
     ",\"message_id\":", ",\"envid\":" };
 
-/* json_rcpt - one recipient; full: with the give-up time, the planned
-   retries and (t not NULL) the last transcript */
-static void json_rcpt(const struct qview *v, struct strbuf *out,
+void qview_json_rcpt(const struct qview *v, struct strbuf *out,
     const struct queue_msg *m, const struct queue_rcpt *r, int full,
     struct queue_txn *t)
 {
@@ -236,7 +140,7 @@ static void json_rcpt(const struct qview *v, struct strbuf *out,
 	KEY(out, "\",\"attempts\":");
 	num(out, r->attempts);
 	KEY(out, ",\"next_attempt\":");
-	json_time(out, waiting(r) ? r->next : 0);
+	json_time(out, qview_waiting(r) ? r->next : 0);
 	KEY(out, ",\"first_attempt\":");
 	json_time(out, r->first);
 	KEY(out, ",\"last_attempt\":");
@@ -267,8 +171,7 @@ static void json_rcpt(const struct qview *v, struct strbuf *out,
 	strbuf_appendc(out, '}');
 }
 
-/* json_head - a message object up to its recipients' array */
-static void json_head(struct strbuf *out, const struct queue_msg *m,
+void qview_json_head(struct strbuf *out, const struct queue_msg *m,
     int active)
 {
 	char id[QUEUE_ID_TEXT + 1];
@@ -304,13 +207,13 @@ static int json_msg(struct qview *v, struct strbuf *out, struct queue_txn *t,
 	struct queue_rcpt r;
 	uint32_t i;
 
-	json_head(out, m, active);
+	qview_json_head(out, m, active);
 	for (i = 0; i < m->nrcpt; i++) {
 		if (queue_get_rcpt(t, m->id, i, &r) != QUEUE_OK)
 			return -1;
 		if (i > 0)
 			strbuf_appendc(out, ',');
-		json_rcpt(v, out, m, &r, 0, NULL);
+		qview_json_rcpt(v, out, m, &r, 0, NULL);
 	}
 	return strbuf_appends(out, "]}\n");
 }
@@ -333,7 +236,7 @@ static int text_msg(struct strbuf *out, struct queue_txn *t,
 		    (unsigned)r.state > QS_EXPANDED)
 			return -1;
 		count[r.state]++;
-		if (waiting(&r) && (n == 0 || r.next < n))
+		if (qview_waiting(&r) && (n == 0 || r.next < n))
 			n = r.next;
 	}
 	st[0] = '\0';
@@ -404,7 +307,7 @@ static int mailq_msg(struct qview *v, struct strbuf *out,
 	for (i = 0; i < m->nrcpt; i++) {
 		if (queue_get_rcpt(t, m->id, i, &r) != QUEUE_OK)
 			return -1;
-		if (!waiting(&r) && r.state != QS_HELD)
+		if (!qview_waiting(&r) && r.state != QS_HELD)
 			continue;
 		mailq_reason(v, out, r.state == QS_DEFERRED ? r.diag : "");
 		strbuf_appendf(out, "%-17s %8s %-19s ", "", "", "");
@@ -412,196 +315,6 @@ static int mailq_msg(struct qview *v, struct strbuf *out,
 		strbuf_appendc(out, '\n');
 	}
 	return 0;
-}
-
-/* --- show --- */
-
-/* text_field - "Label: value" with control characters escaped */
-static void text_field(struct strbuf *out, const char *label, const char *v)
-{
-	if (v[0] == '\0')
-		return;
-	strbuf_appendf(out, "%-12s ", label);
-	strbuf_append_printable(out, v, strlen(v), 1);
-	strbuf_appendc(out, '\n');
-}
-
-/* text_head - the envelope and header summary of show */
-static void text_head(struct strbuf *out, const struct queue_msg *m,
-    int active)
-{
-	char id[QUEUE_ID_TEXT + 1], when[TIMEUTIL_BUF];
-
-	queue_id_format(m->id, id);
-	qview_local_time(m->arrival, when, sizeof(when));
-	strbuf_appendf(out, "%-12s %s\n%-12s %s\n%-12s %llu bytes\n"
-	    "%-12s <", "Queue ID:", id, "Arrival:", when, "Size:",
-	    (unsigned long long)m->size, "Sender:");
-	strbuf_append_printable(out, m->sender, strlen(m->sender), 1);
-	strbuf_appends(out, ">\n");
-	text_field(out, "From:", m->from);
-	text_field(out, "Subject:", m->subject);
-	text_field(out, "Message-ID:", m->msgid);
-	text_field(out, "ENVID:", m->envid);
-	strbuf_appendf(out, "%-12s %s\n%-12s %s\nRecipients:\n", "Held:",
-	    m->flags & QUEUE_MSG_HELD ? "yes" : "no", "In flight:",
-	    active ? "yes" : "no");
-}
-
-/* text_rcpt - one recipient of show: state, attempts, the planned
-   retries and when postern gives up, the last status */
-static void text_rcpt(const struct qview *v, struct strbuf *out,
-    const struct queue_msg *m, const struct queue_rcpt *r)
-{
-	char a[TIMEUTIL_BUF], b[TIMEUTIL_BUF];
-	int64_t tl[TIMELINE_MAX];
-	size_t n, i;
-
-	strbuf_appends(out, "  <");
-	strbuf_append_printable(out, r->addr, strlen(r->addr), 1);
-	strbuf_appendc(out, '>');
-	if (r->orig[0] != '\0') {
-		strbuf_appends(out, " (given as ");
-		strbuf_append_printable(out, r->orig, strlen(r->orig), 1);
-		strbuf_appendc(out, ')');
-	}
-	strbuf_appendf(out, "\n    state %s, %u attempt%s", queue_state_name(
-	    r->state), r->attempts, r->attempts == 1 ? "" : "s");
-	if (r->first != 0) {
-		qview_local_time(r->first, a, sizeof(a));
-		qview_local_time(r->last, b, sizeof(b));
-		strbuf_appendf(out, " (first %s, last %s)", a, b);
-	}
-	strbuf_appendc(out, '\n');
-	n = retry_timeline(v->cfg, m, r, tl, TIMELINE_MAX);
-	if (n > 0) {
-		qview_local_time(tl[0], a, sizeof(a));
-		strbuf_appendf(out, "    next attempt %s\n", a);
-	}
-	if (n > 1) {
-		strbuf_appends(out, "    then about");
-		for (i = 1; i < n; i++) {
-			qview_local_time(tl[i], a, sizeof(a));
-			strbuf_appendf(out, "%s %s", i > 1 ? "," : "", a);
-		}
-		strbuf_appendc(out, '\n');
-	}
-	if (n > 0) {
-		qview_local_time(tl[n - 1], a, sizeof(a));
-		strbuf_appendf(out, "    gives up if the attempt at %s "
-		    "fails\n", a);
-	}
-	if (r->status[0] != '\0' || r->diag[0] != '\0') {
-		strbuf_appendf(out, "    last status %s", r->status[0] ?
-		    r->status : "-");
-		if (r->relay[0]) {
-			strbuf_appends(out, " from ");
-			strbuf_append_printable(out, r->relay,
-			    strlen(r->relay), 1);
-		}
-		strbuf_appends(out, ": ");
-		strbuf_append_printable(out, r->diag, strlen(r->diag), 1);
-		strbuf_appendc(out, '\n');
-	}
-}
-
-/* text_transcript - the recipient's last transcript, indented */
-static void text_transcript(struct strbuf *out, struct queue_txn *t,
-    const struct queue_rcpt *r)
-{
-	struct strbuf xs = STRBUF_INIT(QUEUE_TRANSCRIPT_MAX + 1);
-	const char *p, *nl;
-
-	if (queue_get_transcript(t, r->id, r->idx, &xs) == QUEUE_OK &&
-	    xs.len > 0) {
-		strbuf_appends(out, "    transcript of the last attempt:\n");
-		for (p = xs.s; *p; p = nl ? nl + 1 : p + strlen(p)) {
-			nl = strchr(p, '\n');
-			strbuf_appends(out, "      ");
-			strbuf_append_printable(out, p, nl ? (size_t)(nl - p) :
-			    strlen(p), 1);
-			strbuf_appendc(out, '\n');
-		}
-	}
-	strbuf_release(&xs);
-}
-
-/* step_show - the message's head once, then recipients within budget */
-static int step_show(struct qview *v, struct queue_txn *t,
-    struct strbuf *out, size_t end)
-{
-	struct queue_msg m;
-	struct queue_rcpt r;
-	int st, active = is_active(v, v->id);
-
-	if ((st = queue_get_msg(t, v->id, &m)) == QUEUE_NOTFOUND &&
-	    !v->started)
-		return QV_NOMSG;
-	if (st == QUEUE_NOTFOUND) {
-		/* it left the queue between steps: end what was begun */
-		strbuf_appends(out, v->json ? "]}\n" :
-		    "(the message left the queue meanwhile)\n");
-		return QV_DONE;
-	}
-	if (st != QUEUE_OK)
-		return st;
-	if (v->sel.owner && !qsel_owned(v->cfg, v->sel.owner, m.sender))
-		return QV_DENIED;
-	if (!v->started) {
-		if (v->json)
-			json_head(out, &m, active);
-		else
-			text_head(out, &m, active);
-		v->started = 1;
-	}
-	for (; v->rcpt < m.nrcpt && out->len < end; v->rcpt++) {
-		if ((st = queue_get_rcpt(t, m.id, v->rcpt, &r)) != QUEUE_OK)
-			return st;
-		if (v->json) {
-			if (v->rcpt > 0)
-				strbuf_appendc(out, ',');
-			json_rcpt(v, out, &m, &r, 1, v->transcript ? t : NULL);
-		} else {
-			text_rcpt(v, out, &m, &r);
-			if (v->transcript)
-				text_transcript(out, t, &r);
-		}
-	}
-	if (v->rcpt < m.nrcpt)
-		return QV_MORE;
-	if (v->json)
-		strbuf_appends(out, "]}\n");
-	return QV_DONE;
-}
-
-/* step_content - the stored content, chunk by chunk */
-static int step_content(struct qview *v, struct queue_txn *t,
-    struct strbuf *out, size_t end)
-{
-	struct queue_msg m;
-	const void *p;
-	size_t len;
-	int st;
-
-	if ((st = queue_get_msg(t, v->id, &m)) == QUEUE_NOTFOUND)
-		return v->started ? QUEUE_CORRUPT : QV_NOMSG;
-	if (st != QUEUE_OK)
-		return st;
-	if (v->sel.owner && !qsel_owned(v->cfg, v->sel.owner, m.sender))
-		return QV_DENIED;
-	v->started = 1;
-	while (out->len < end) {
-		st = queue_content_chunk(t, v->id, v->chunk, &p, &len);
-		if (st == QUEUE_NOTFOUND)
-			return v->sent == m.size ? QV_DONE : QUEUE_CORRUPT;
-		if (st != QUEUE_OK)
-			return st;
-		if (v->sent + len > m.size || strbuf_append(out, p, len) < 0)
-			return QUEUE_CORRUPT;
-		v->sent += len;
-		v->chunk++;
-	}
-	return QV_MORE;
 }
 
 /* --- the listings --- */
@@ -729,7 +442,7 @@ static int step_list(struct qview *v, struct queue_txn *t,
 		}
 		if (st != QUEUE_OK)
 			return st;
-		active = is_active(v, m.id);
+		active = qview_active(v, m.id);
 		if (qsel_match(&v->sel, v->cfg, t, &m, active) &&
 		    one(v, out, t, &m, active) < 0)
 			v->damaged++;
@@ -751,10 +464,10 @@ int qview_step(struct qview *v, struct queue *q, struct strbuf *out,
 		return st;
 	switch (v->kind) {
 	case QV_SHOW:
-		st = step_show(v, t, out, end);
+		st = qview_step_show(v, t, out, end);
 		break;
 	case QV_CONTENT:
-		st = step_content(v, t, out, end);
+		st = qview_step_content(v, t, out, end);
 		break;
 	default:
 		st = step_list(v, t, out, end);
