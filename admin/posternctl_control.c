@@ -125,7 +125,7 @@ int ctl_control(struct ctl *c)
 	const struct attr *a;
 	const char *why = NULL, *name = NULL;
 	uint64_t status = EX_PROTOCOL;
-	int fd, r, keep = strcmp(c->a.verb, "route") == 0;
+	int fd, r, unsent, keep = strcmp(c->a.verb, "route") == 0;
 	struct strbuf kept = STRBUF_INIT(1u << 20);
 
 	request(&c->a, &req);
@@ -142,9 +142,10 @@ int ctl_control(struct ctl *c)
 		die_perm(EX_TEMPFAIL, "cannot reach the queue manager at %s "
 		    "(%s): is postern-qmgr running?", path, strerror(errno));
 	}
-	if (ipc_send(fd, &req, -1) < 0)
-		die_perm(EX_TEMPFAIL, "cannot talk to the queue manager: %s",
-		    strerror(errno));
+	/* A refused connection (too many of the caller's are open) may be
+	   closed before the request is written: its answer is still there
+	   to read, so a failed send is reported only if there is none. */
+	unsent = ipc_send(fd, &req, -1) < 0 ? errno : 0;
 	ipc_reader_init(&rd, fd, CONTROL_ANSWER_FRAME + 4096);
 	while ((r = ipc_recv(&rd, &m, &why)) == 1) {
 		if (attr_check(&m.attrs, control_answer_spec,
@@ -154,10 +155,13 @@ int ctl_control(struct ctl *c)
 			r = -1;
 			break;
 		}
-		if ((a = attr_find(&m.attrs, "out")) != NULL && keep)
+		if ((a = attr_find(&m.attrs, "out")) == NULL)
+			a = attr_find(&m.attrs, "data");
+		/* route's answer is kept, to add the DNS half to it */
+		if (a != NULL && keep)
 			strbuf_append(&kept, a->value, a->len);
-		else if ((a != NULL || (a = attr_find(&m.attrs, "data")) !=
-		    NULL) && fwrite(a->value, 1, a->len, stdout) != a->len)
+		else if (a != NULL && fwrite(a->value, 1, a->len, stdout) !=
+		    a->len)
 			die_perm(EX_IOERR, "write error on standard output");
 		if ((a = attr_find(&m.attrs, "error")) != NULL) {
 			fflush(stdout);
@@ -174,6 +178,9 @@ int ctl_control(struct ctl *c)
 		}
 		ipc_msg_release(&m);
 	}
+	if (r != 1 && unsent != 0)
+		die_perm(EX_TEMPFAIL, "cannot talk to the queue manager: %s",
+		    strerror(unsent));
 	if (r != 1) {
 		fprintf(stderr, "posternctl: the queue manager ended the "
 		    "answer early%s%s%s%s\n", why ? ": " : "", why ? why : "",

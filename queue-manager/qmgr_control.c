@@ -391,6 +391,9 @@ static void handle(struct control *ctl, struct cconn *c,
 static void refuse(int fd, const char *why)
 {
 	struct strbuf p = STRBUF_INIT(1024), f = STRBUF_INIT(1100);
+	char drain[4096];
+	size_t got;
+	ssize_t n;
 	uint32_t h;
 
 	attr_put_u64(&p, "status", 75);
@@ -401,6 +404,12 @@ static void refuse(int fd, const char *why)
 	/* best effort, and never logged: a refusal must not let a user
 	   fill the log */
 	send(fd, f.s, f.len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	/* A request left unread would make the close reset the client's
+	   end before it reads the answer; a request is never longer than
+	   CONTROL_REQUEST_MAX, so no more is read. */
+	for (got = 0; got < CONTROL_REQUEST_MAX && (n = recv(fd, drain,
+	    sizeof(drain), MSG_DONTWAIT)) > 0; got += (size_t)n)
+		;
 	strbuf_release(&p);
 	strbuf_release(&f);
 	close(fd);
