@@ -16,7 +16,11 @@
  * transaction and a huge queue is never buffered. stats walks the whole
  * queue in short read transactions.
  * One request per connection, then the answer, then the queue manager
- * closes it. Frames are ipc.h frames, without descriptors.
+ * closes it. Frames are ipc.h frames, without descriptors. An ordinary
+ * user may have at most four connections open at once: a fifth gets the
+ * last frame at once (status 75 and an error), maybe before its request
+ * is read, and is closed, so the client reads an answer even when it
+ * could not write its request.
  *
  * REQUEST (posternctl -> queue manager), at most CONTROL_REQUEST_MAX
  * bytes, within CONTROL_REQUEST_WAIT of connecting; unknown names are
