@@ -81,7 +81,7 @@
 #include "attr.h"
 
 #define CONTROL_VERSION "1"
-#define CONTROL_REQUEST_MAX (64 * 1024)
+#define CONTROL_REQUEST_MAX (256 * 1024)	/* room for CONTROL_IDS_MAX ids */
 #define CONTROL_REQUEST_WAIT 10		/* seconds */
 #define CONTROL_IDS_MAX 10000		/* ids in one request */
 #define CONTROL_ANSWER_FRAME (256 * 1024)

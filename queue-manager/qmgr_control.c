@@ -456,6 +456,7 @@ static int readable(struct control *ctl, struct cconn *c)
 {
 	struct ipc_msg m;
 	const char *why = NULL;
+	char err[256];
 	long got = ipc_reader_fill(&c->rd);
 	int r;
 
@@ -469,6 +470,12 @@ static int readable(struct control *ctl, struct cconn *c)
 	}
 	if (r == 0 && got > 0)
 		return 0;
+	if (r < 0 && why != NULL) {
+		/* a frame that does not decode, or one too long: say so */
+		snprintf(err, sizeof(err), "bad request: %s", why);
+		ctl_finish(c, 64, err);
+		return 0;
+	}
 	return -1;
 }
 
