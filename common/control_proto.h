@@ -24,7 +24,9 @@
  *
  * REQUEST (posternctl -> queue manager), at most CONTROL_REQUEST_MAX
  * bytes, within CONTROL_REQUEST_WAIT of connecting; unknown names are
- * refused:
+ * refused. A frame that does not decode or is too long is answered with
+ * status 64 and the reason; one cut short by the client's end of file
+ * is not answered:
  *   v          required, once  "1"
  *   verb       required, once  status, reload, stats, route, queue,
  *                              mailq, show, hold, release, delete,
