@@ -37,6 +37,9 @@ void ctl_usage(void) __attribute__((noreturn));
 /* posternctl_control.c: a verb through the control socket; falls back
    to ctl_direct for the read-only verbs when nothing listens */
 int ctl_control(struct ctl *c);
+/* ctl_request - the control request for the command line (appended) */
+struct strbuf;
+void ctl_request(const struct ctl_args *a, struct strbuf *req);
 
 /* posternctl_route.c: the DNS half of route, as the queue manager named
    it (lookup, and whether its MX records count), appended to out as

@@ -39,8 +39,7 @@ static void put(struct strbuf *req, const char *name, const char *value)
 		attr_put_str(req, name, value);
 }
 
-/* request - the request for the verb and its arguments */
-static void request(const struct ctl_args *a, struct strbuf *req)
+void ctl_request(const struct ctl_args *a, struct strbuf *req)
 {
 	int k;
 
@@ -128,7 +127,7 @@ int ctl_control(struct ctl *c)
 	int fd, r, unsent, keep = strcmp(c->a.verb, "route") == 0;
 	struct strbuf kept = STRBUF_INIT(1u << 20);
 
-	request(&c->a, &req);
+	ctl_request(&c->a, &req);
 	if (!strbuf_ok(&req))
 		die_perm(EX_USAGE, "the request is too long");
 	if ((fd = connect_qmgr(c->cfg, path, sizeof(path))) < 0) {

@@ -18,7 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attr.h"
 #include "config.h"
+#include "control_proto.h"
 #include "die.h"
 #include "exitcodes.h"
 #include "layout.h"
@@ -26,9 +28,6 @@
 #include "privs.h"
 #include "qview.h"
 #include "strbuf.h"
-#include "timeutil.h"
-
-#define STEP_BYTES (1u << 20)
 
 /* open_queue - become the queue's owner if root, then open it read-only */
 static struct queue *open_queue(const struct config *cfg)
@@ -59,47 +58,39 @@ static struct queue *open_queue(const struct config *cfg)
 	return q;
 }
 
-/* selection - the command line's selectors; 0 or -1 (said why) */
-static int selection(const struct ctl_args *a, struct qsel *s,
-    uint64_t *ids)
+/* selection - the command line's selectors, read as the queue manager
+   reads them: from the request it would have been sent (req, which the
+   selectors point into); 0 or -1 (said why) */
+static int selection(const struct ctl_args *a, struct strbuf *req,
+    struct qsel *s, uint64_t **ids_r)
 {
-	int k;
+	struct attr_list al = { NULL, 0, 0 };
+	const char *why = NULL;
+	int nsel;
 
-	qsel_init(s);
-	for (k = 0; k < a->nids; k++)
-		if (queue_id_parse(a->ids[k], &ids[k]) < 0) {
-			fprintf(stderr, "posternctl: '%s' is not a queue id\n",
-			    a->ids[k]);
-			return -1;
-		}
-	if (a->nids > 0) {
-		s->ids = ids;
-		s->nids = (size_t)a->nids;
-	}
-	s->sender = a->sender;
-	s->recipient = a->recipient;
-	s->domain = a->domain;
-	s->error = a->error;
-	if (a->state && (s->state = qsel_state(a->state)) < 0) {
-		fprintf(stderr, "posternctl: unknown state '%s'\n", a->state);
-		return -1;
-	}
-	if (a->older_than >= 0)
-		s->older = timeutil_now() - a->older_than * 1000000;
-	return 0;
+	ctl_request(a, req);
+	if (!strbuf_ok(req) || attr_decode(req->s, req->len, &al,
+	    2 * CONTROL_IDS_MAX, &why) < 0)
+		why = why ? why : "the request is too long";
+	else
+		why = qsel_parse(&al, CONTROL_IDS_MAX, s, ids_r, &nsel);
+	attr_list_release(&al);
+	if (why == NULL)
+		return 0;
+	fprintf(stderr, "posternctl: %s\n", why);
+	return -1;
 }
 
 int ctl_direct(struct ctl *c)
 {
 	struct strbuf out = STRBUF_INIT(VIEW_TEXT_MAX);
-	uint64_t *ids = calloc((size_t)c->a.nids + 1, sizeof(*ids));
+	struct strbuf req = STRBUF_INIT(CONTROL_REQUEST_MAX);
+	uint64_t *ids = NULL;
 	struct qview v;
 	struct queue *q;
 	char idt[QUEUE_ID_TEXT + 1];
 	int st;
 
-	if (ids == NULL)
-		die_temp("out of memory");
 	if (strcmp(c->a.verb, "mailq") == 0)
 		qview_init(&v, QV_MAILQ, c->cfg);
 	else if (strcmp(c->a.verb, "stats") == 0)
@@ -108,8 +99,11 @@ int ctl_direct(struct ctl *c)
 		qview_init(&v, c->a.content ? QV_CONTENT : QV_SHOW, c->cfg);
 	else
 		qview_init(&v, c->a.count ? QV_COUNT : QV_QUEUE, c->cfg);
-	if (selection(&c->a, &v.sel, ids) < 0)
+	if (selection(&c->a, &req, &v.sel, &ids) < 0) {
+		free(ids);
+		strbuf_release(&req);
 		return EX_USAGE;
+	}
 	if (v.kind == QV_SHOW || v.kind == QV_CONTENT) {
 		v.id = ids[0];
 		qsel_init(&v.sel);
@@ -120,7 +114,7 @@ int ctl_direct(struct ctl *c)
 	fprintf(stderr, "posternctl: the queue manager is not running; "
 	    "reading the queue directly\n");
 	do {
-		st = qview_step(&v, q, &out, STEP_BYTES);
+		st = qview_step(&v, q, &out, QVIEW_STEP_BYTES);
 		if (out.len > 0 && fwrite(out.s, 1, out.len, stdout) != out.len)
 			die_perm(EX_IOERR, "write error on standard output");
 		strbuf_reset(&out);
@@ -128,6 +122,7 @@ int ctl_direct(struct ctl *c)
 	strbuf_release(&out);
 	qview_release(&v);
 	free(ids);
+	strbuf_release(&req);
 	queue_id_format(v.id, idt);
 	if (st == QV_NOMSG)
 		die_perm(EX_NOUSER, "no message %s in the queue", idt);

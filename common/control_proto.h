@@ -47,7 +47,9 @@
  *                              this text (case-insensitive)
  *   dry_run    optional, once  "1": say what would be touched, touch
  *                              nothing
- *   json       optional, once  "1": stats, queue, show as JSON
+ *   json       optional, once  "1": the answer as JSON (status, stats,
+ *                              route, queue, show, and one object per
+ *                              message for the changing verbs)
  *   count      optional, once  "1": queue: only how many match
  *   transcript optional, once  "1": show: each recipient's last
  *                              transcript too

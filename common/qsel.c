@@ -4,11 +4,14 @@
  * user owns a message (its envelope sender is their login at myhostname
  * or a local domain).
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "attr.h"
 #include "config.h"
 #include "qview.h"
+#include "timeutil.h"
 
 void qsel_init(struct qsel *s)
 {
@@ -48,15 +51,65 @@ int qsel_owned(const struct config *cfg, const char *login,
 	return 0;
 }
 
-/* contains - needle in hay, ignoring ASCII case */
-static int contains(const char *hay, const char *needle)
+const char *qsel_parse(const struct attr_list *al, size_t max_ids,
+    struct qsel *s, uint64_t **ids_r, int *nsel_r)
 {
-	size_t n = strlen(needle);
+	size_t i, nids = 0, want = attr_count(al, "id");
+	uint64_t v;
 
-	for (; *hay; hay++)
-		if (strncasecmp(hay, needle, n) == 0)
+	qsel_init(s);
+	*nsel_r = 0;
+	*ids_r = NULL;
+	if (want > max_ids)
+		return "too many ids";
+	if ((*ids_r = calloc(want + 1, sizeof(**ids_r))) == NULL)
+		return "out of memory";
+	for (i = 0; i < al->n; i++) {
+		const struct attr *a = &al->v[i];
+
+		if (strcmp(a->name, "id") == 0) {
+			if (queue_id_parse(a->value, &(*ids_r)[nids]) < 0)
+				return "not a queue id";
+			nids++;
+		} else if (strcmp(a->name, "sender") == 0 && ++*nsel_r)
+			s->sender = a->value;
+		else if (strcmp(a->name, "recipient") == 0 && ++*nsel_r)
+			s->recipient = a->value;
+		else if (strcmp(a->name, "domain") == 0 && ++*nsel_r)
+			s->domain = a->value;
+		else if (strcmp(a->name, "error") == 0 && ++*nsel_r)
+			s->error = a->value;
+		else if (strcmp(a->name, "state") == 0 && ++*nsel_r) {
+			if ((s->state = qsel_state(a->value)) < 0)
+				return "unknown state";
+		} else if (strcmp(a->name, "older_than") == 0 && ++*nsel_r) {
+			if (attr_u64(a, &v) < 0 || v > 100LL * 365 * 86400)
+				return "bad older_than";
+			s->older = timeutil_now() - (int64_t)v * 1000000;
+		}
+	}
+	if (nids > 0) {
+		s->ids = *ids_r;
+		s->nids = nids;
+	}
+	return NULL;
+}
+
+int qsel_has_id(const uint64_t *v, size_t n, uint64_t id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] == id)
 			return 1;
-	return n == 0;
+		if (v[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
 }
 
 /* rcpt_matches - the recipient selectors hold for r */
@@ -71,7 +124,7 @@ static int rcpt_matches(const struct qsel *s, const struct queue_rcpt *r)
 	if (s->state >= 0 && s->state != QSEL_ACTIVE &&
 	    (int)r->state != s->state)
 		return 0;
-	if (s->error && !contains(r->diag, s->error))
+	if (s->error && strcasestr(r->diag, s->error) == NULL)
 		return 0;
 	return 1;
 }

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "json.h"
 #include "qview.h"
@@ -31,30 +30,9 @@ void qview_release(struct qview *v)
 	qstats_free(&v->stats);
 }
 
-void qview_local_time(int64_t us, char *buf, size_t len)
-{
-	time_t t = (time_t)(us / 1000000);
-	struct tm tm;
-
-	localtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
 int qview_active(const struct qview *v, uint64_t id)
 {
-	size_t lo = 0, hi = v->nactive;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (v->active[mid] == id)
-			return 1;
-		if (v->active[mid] < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
+	return qsel_has_id(v->active, v->nactive, id);
 }
 
 int qview_waiting(const struct queue_rcpt *r)
@@ -245,11 +223,11 @@ static int text_msg(struct strbuf *out, struct queue_txn *t,
 			o += (size_t)snprintf(st + o, sizeof(st) - o, "%s%u %s",
 			    o ? ", " : "", count[s], queue_state_name(s));
 	queue_id_format(m->id, id);
-	qview_local_time(m->arrival, when, sizeof(when));
+	timeutil_local(m->arrival, when);
 	if (n == 0)
 		snprintf(next, sizeof(next), "-");
 	else
-		qview_local_time(n, next, sizeof(next));
+		timeutil_local(n, next);
 	strbuf_appendf(out, "%-11s%c %-19s  %9llu  %-19s  %-28s  <", id,
 	    active ? '*' : m->flags & QUEUE_MSG_HELD ? '!' : ' ', when,
 	    (unsigned long long)m->size, next, st);

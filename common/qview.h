@@ -29,6 +29,7 @@ struct config;
 struct strbuf;
 
 #define QVIEW_STEP_MSGS 2048
+#define QVIEW_STEP_BYTES (1u << 20)	/* the budget callers give a step */
 #define QVIEW_COUNT_KEYS 65536	/* keys counted in one step */
 /* The most one step may render: a step ends at its budget, but one
    message is rendered whole, and a message may have recipient_limit
@@ -58,6 +59,17 @@ void qsel_init(struct qsel *s);
 int qsel_state(const char *name);
 /* qsel_filters - the selection filters anything (beyond ids) */
 int qsel_filters(const struct qsel *s);
+/* qsel_parse - the selection in a request (control_proto.h: id,
+   sender, recipient, domain, state, older_than, error; other names are
+   left to the caller), at most max_ids ids, into s; *ids_r (always set:
+   free it) holds the ids s points to, *nsel_r counts the selectors.
+   NULL, or why the request is bad. */
+struct attr_list;
+const char *qsel_parse(const struct attr_list *al, size_t max_ids,
+    struct qsel *s, uint64_t **ids_r, int *nsel_r);
+/* qsel_has_id - id is in v (n ids, sorted), as in a snapshot of the
+   messages in flight */
+int qsel_has_id(const uint64_t *v, size_t n, uint64_t id);
 /* qsel_owned - the sender is login at myhostname or a local domain */
 int qsel_owned(const struct config *cfg, const char *login,
     const char *sender);
@@ -142,7 +154,5 @@ void qstats_add(struct qstats *k, struct queue_txn *t,
 void qstats_write(struct qstats *k, const struct qview_recent *rc,
     int json, struct strbuf *out);
 
-/* qview_local_time - "2026-11-28 23:15:01", the reader's local time */
-void qview_local_time(int64_t us, char *buf, size_t len);
 
 #endif

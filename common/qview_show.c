@@ -32,7 +32,7 @@ static void text_head(struct strbuf *out, const struct queue_msg *m,
 	char id[QUEUE_ID_TEXT + 1], when[TIMEUTIL_BUF];
 
 	queue_id_format(m->id, id);
-	qview_local_time(m->arrival, when, sizeof(when));
+	timeutil_local(m->arrival, when);
 	strbuf_appendf(out, "%-12s %s\n%-12s %s\n%-12s %llu bytes\n"
 	    "%-12s <", "Queue ID:", id, "Arrival:", when, "Size:",
 	    (unsigned long long)m->size, "Sender:");
@@ -67,26 +67,26 @@ static void text_rcpt(const struct qview *v, struct strbuf *out,
 	strbuf_appendf(out, "\n    state %s, %u attempt%s", queue_state_name(
 	    r->state), r->attempts, r->attempts == 1 ? "" : "s");
 	if (r->first != 0) {
-		qview_local_time(r->first, a, sizeof(a));
-		qview_local_time(r->last, b, sizeof(b));
+		timeutil_local(r->first, a);
+		timeutil_local(r->last, b);
 		strbuf_appendf(out, " (first %s, last %s)", a, b);
 	}
 	strbuf_appendc(out, '\n');
 	n = retry_timeline(v->cfg, m, r, tl, TIMELINE_MAX);
 	if (n > 0) {
-		qview_local_time(tl[0], a, sizeof(a));
+		timeutil_local(tl[0], a);
 		strbuf_appendf(out, "    next attempt %s\n", a);
 	}
 	if (n > 1) {
 		strbuf_appends(out, "    then about");
 		for (i = 1; i < n; i++) {
-			qview_local_time(tl[i], a, sizeof(a));
+			timeutil_local(tl[i], a);
 			strbuf_appendf(out, "%s %s", i > 1 ? "," : "", a);
 		}
 		strbuf_appendc(out, '\n');
 	}
 	if (n > 0) {
-		qview_local_time(tl[n - 1], a, sizeof(a));
+		timeutil_local(tl[n - 1], a);
 		strbuf_appendf(out, "    gives up if the attempt at %s "
 		    "fails\n", a);
 	}

@@ -105,6 +105,16 @@ void timeutil_rfc3339(int64_t us, char buf[TIMEUTIL_BUF])
 	buf[20] = '\0';
 }
 
+/* timeutil_local - local time as posternctl prints it */
+void timeutil_local(int64_t us, char buf[TIMEUTIL_BUF])
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	strftime(buf, TIMEUTIL_BUF, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
 /* timeutil_listing - local time as mailq prints it */
 void timeutil_listing(int64_t us, char buf[TIMEUTIL_BUF])
 {

@@ -24,5 +24,8 @@ void timeutil_rfc5322(int64_t us, char buf[TIMEUTIL_BUF]);
 void timeutil_rfc3339(int64_t us, char buf[TIMEUTIL_BUF]);
 /* timeutil_listing - "Sat Nov 28 23:15:01" in local time (mailq) */
 void timeutil_listing(int64_t us, char buf[TIMEUTIL_BUF]);
+/* timeutil_local - local time as posternctl prints it,
+   "2026-11-28 23:15:01" */
+void timeutil_local(int64_t us, char buf[TIMEUTIL_BUF]);
 
 #endif

@@ -251,50 +251,10 @@ static void status(struct control *ctl, struct cconn *c, int json)
 static const char *parse_sel(const struct attr_list *al, struct sel *s,
     int *nsel)
 {
-	size_t i, nids = 0;
-	uint64_t v;
-
 	memset(s, 0, sizeof(*s));
-	qsel_init(&s->q);
-	*nsel = 0;
-	if (attr_count(al, "id") > CONTROL_IDS_MAX)
-		return "too many ids";
-	if ((s->ids = calloc(attr_count(al, "id") + 1, sizeof(*s->ids))) ==
-	    NULL)
-		return "out of memory";
-	for (i = 0; i < al->n; i++) {
-		const struct attr *a = &al->v[i];
-
-		if (strcmp(a->name, "id") == 0) {
-			if (queue_id_parse(a->value, &s->ids[nids]) < 0)
-				return "not a queue id";
-			nids++;
-		} else if (strcmp(a->name, "all") == 0)
-			s->all = 1;
-		else if (strcmp(a->name, "dry_run") == 0)
-			s->dry_run = 1;
-		else if (strcmp(a->name, "sender") == 0 && ++*nsel)
-			s->q.sender = a->value;
-		else if (strcmp(a->name, "recipient") == 0 && ++*nsel)
-			s->q.recipient = a->value;
-		else if (strcmp(a->name, "domain") == 0 && ++*nsel)
-			s->q.domain = a->value;
-		else if (strcmp(a->name, "error") == 0 && ++*nsel)
-			s->q.error = a->value;
-		else if (strcmp(a->name, "state") == 0 && ++*nsel) {
-			if ((s->q.state = qsel_state(a->value)) < 0)
-				return "unknown state";
-		} else if (strcmp(a->name, "older_than") == 0 && ++*nsel) {
-			if (attr_u64(a, &v) < 0 || v > 100LL * 365 * 86400)
-				return "bad older_than";
-			s->q.older = timeutil_now() - (int64_t)v * 1000000;
-		}
-	}
-	if (nids > 0) {
-		s->q.ids = s->ids;
-		s->q.nids = nids;
-	}
-	return NULL;
+	s->all = attr_find(al, "all") != NULL;
+	s->dry_run = attr_find(al, "dry_run") != NULL;
+	return qsel_parse(al, CONTROL_IDS_MAX, &s->q, &s->ids, nsel);
 }
 
 /* listing - the caller may list: an administrator, or a user with a

@@ -4,7 +4,7 @@
  * common/qview.c, qview_stats.c), and the changing verbs hold, release,
  * delete, retry and bounce.
  *
- * Every step is one short read transaction over at most STEP_MSGS
+ * Every step is one short read transaction over at most QVIEW_STEP_MSGS
  * messages (and, for a changing verb, one write transaction of at most
  * BATCH messages), run only when the client has taken most of what came
  * before. So a verb over a million messages leaves the event loop free
@@ -27,8 +27,6 @@
 #include "queue.h"
 #include "timeutil.h"
 
-#define STEP_MSGS 2048			/* messages read in one step */
-#define STEP_BYTES (1u << 20)		/* output of one view step */
 #define BATCH 500			/* messages changed in one step */
 
 static const char *const done_words[V_NVERBS] = { "", "", "held",
@@ -48,12 +46,14 @@ static int view_step(struct control *ctl, struct cconn *c)
 	v->nactive = sched_active(ctl->q->sched, &active);
 	v->active = active;
 	if (v->kind == QV_STATS) {
+		int64_t now = timeutil_now();
+
 		v->recent.known = 1;
-		stats_window(timeutil_now(), 1, v->recent.minute);
-		stats_window(timeutil_now(), 60, v->recent.hour);
+		stats_window(now, 1, v->recent.minute);
+		stats_window(now, 60, v->recent.hour);
 		v->recent.jobs = sched_busy(ctl->q->sched);
 	}
-	st = qview_step(v, ctl->q->queue, &text, STEP_BYTES);
+	st = qview_step(v, ctl->q->queue, &text, QVIEW_STEP_BYTES);
 	free(active);
 	v->active = NULL;
 	ctl_say(c, v->kind == QV_CONTENT ? "data" : "out", &text);
@@ -197,7 +197,7 @@ static int pick(struct control *ctl, struct bulk_task *b, uint64_t *v,
 	struct queue_txn *t;
 	struct queue_msg m;
 	uint64_t *active;
-	size_t seen, nact = sched_active(ctl->q->sched, &active), i;
+	size_t seen, nact = sched_active(ctl->q->sched, &active);
 	int st;
 
 	*nv = 0;
@@ -210,7 +210,7 @@ static int pick(struct control *ctl, struct bulk_task *b, uint64_t *v,
 	    QUEUE_NOTFOUND)
 		st = QUEUE_OK;
 	b->started = 1;
-	for (seen = 0; st == QUEUE_OK && seen < STEP_MSGS && *nv < BATCH;
+	for (seen = 0; st == QUEUE_OK && seen < QVIEW_STEP_MSGS && *nv < BATCH;
 	    seen++) {
 		if (b->s.q.nids > 0 && b->next == b->s.q.nids) {
 			st = QUEUE_NOTFOUND;
@@ -228,9 +228,8 @@ static int pick(struct control *ctl, struct bulk_task *b, uint64_t *v,
 			st = st == QUEUE_CORRUPT ? QUEUE_OK : st;
 			continue;
 		}
-		for (i = 0; i < nact && active[i] != m.id; i++)
-			;
-		if (qsel_match(&b->s.q, ctl->q->cfg, t, &m, i < nact))
+		if (qsel_match(&b->s.q, ctl->q->cfg, t, &m,
+		    qsel_has_id(active, nact, m.id)))
 			v[(*nv)++] = m.id;
 	}
 	queue_abort(&t);
