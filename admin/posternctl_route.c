@@ -70,9 +70,8 @@ static void look(const struct config *cfg, const char *lookup, int mx,
 	struct dns_mx v[DNS_MX_LIMIT];
 	struct nexthop nh;
 	struct dns *d;
-	char srv[1024] = "";
-	const char *const *servers;
-	size_t n = 0, i, o = 0;
+	char srv[1024];
+	size_t n = 0, i;
 	int st;
 
 	r->mx = mx;
@@ -82,10 +81,7 @@ static void look(const struct config *cfg, const char *lookup, int mx,
 		return;
 	}
 	snprintf(r->host, sizeof(r->host), "%s", nh.host);
-	servers = config_list(cfg, CK_dns_servers, &n);
-	for (i = 0; i < n && o < sizeof(srv); i++)
-		o += (size_t)snprintf(srv + o, sizeof(srv) - o, "%s%s",
-		    i ? " " : "", servers[i]);
+	config_list_join(cfg, CK_dns_servers, srv, sizeof(srv));
 	if (dns_open(&d, srv, r->detail, sizeof(r->detail)) < 0) {
 		r->err = r->detail;
 		return;

@@ -38,9 +38,6 @@ struct attr_list;
 
 #define BOUNCE_LINE_MAX 998		/* octets in one line, without LF */
 #define BOUNCE_WIDTH 78			/* prose and header folding column */
-#define BOUNCE_NOTICE_EXTRA (48u << 20)	/* a notice's bound, above the
-					   bounce_size_limit of its
-					   original part */
 
 enum bkind { BK_FAILURE, BK_DELAY, BK_SUCCESS };
 enum baction { BA_FAILED, BA_DELAYED, BA_DELIVERED, BA_RELAYED };

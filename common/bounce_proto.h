@@ -21,8 +21,9 @@
  *                              envelope sender, or postmaster_address for
  *                              a double bounce
  *   sender     required, once  the original envelope sender ("" = <>)
- *   double     optional, once  "1": the original is itself a notice that
- *                              failed; this one goes to the postmaster
+ *   double     optional, once  "1": the original came from <> or
+ *                              MAILER-DAEMON (a notice): this one goes
+ *                              to the postmaster; "0" (or absent): not
  *   arrival    required, once  the original's arrival, µs since the epoch
  *   size       required, once  the original's size in bytes
  *   flags      optional, once  comma list: 8bit (the original has 8-bit
@@ -61,7 +62,9 @@
  *   v          required, once  "1"
  *   ok         "1": the frame carries the notice as a sealed memfd: a
  *              whole message (header section and body, LF line ends,
- *              no line over 998 octets), to be stored as it is
+ *              no line over 998 octets), to be stored as it is; at most
+ *              bounce_size_limit + BOUNCE_NOTICE_EXTRA bytes (the
+ *              explanations and transcripts besides the original part)
  *   error      instead of ok: one line saying why no notice was made
  *              (the queue manager logs it and tries again later)
  *
@@ -128,6 +131,10 @@ static const struct attr_spec bounce_job_spec[] __attribute__((unused)) = {
 	    BOUNCE_TRANSCRIPT_MAX },
 	{ "same_as", ATTR_REPEAT | ATTR_NUMBER, 10 },
 };
+
+/* A notice's bound above the bounce_size_limit of its original part:
+   both sides hold to it. */
+#define BOUNCE_NOTICE_EXTRA (48u << 20)
 
 static const struct attr_spec bounce_result_spec[] __attribute__((unused)) = {
 	{ "v", ATTR_REQUIRED | ATTR_TEXT, 4 },

@@ -622,6 +622,19 @@ const char *const *config_list(const struct config *cfg,
 	return it->items ? (const char *const *)it->items : empty_list;
 }
 
+/* config_list_join - the items of a list key joined by single spaces */
+void config_list_join(const struct config *cfg, enum config_key key,
+    char *buf, size_t len)
+{
+	size_t n, i, o = 0;
+	const char *const *v = config_list(cfg, key, &n);
+
+	buf[0] = '\0';
+	for (i = 0; i < n && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? " " : "",
+		    v[i]);
+}
+
 /* config_durations - seconds of each item of a duration list key */
 const int64_t *config_durations(const struct config *cfg,
     enum config_key key, size_t *n_r)

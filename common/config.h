@@ -74,6 +74,10 @@ uint64_t config_size(const struct config *cfg, enum config_key key);
 /* config_duration - seconds */
 int64_t config_duration(const struct config *cfg, enum config_key key);
 long config_count(const struct config *cfg, enum config_key key);
+/* config_list_join - the items of a list key, joined by single spaces
+   into buf (cut at len; dns_open takes dns_servers so) */
+void config_list_join(const struct config *cfg, enum config_key key,
+    char *buf, size_t len);
 /* config_list - the items of a list; *n_r items */
 const char *const *config_list(const struct config *cfg,
     enum config_key key, size_t *n_r);

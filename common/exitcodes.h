@@ -23,7 +23,8 @@
  * EX_IOERR      74   input/output error
  * EX_TEMPFAIL   75   temporary failure: disk full, queue not ready; retry
  * EX_PROTOCOL   76   a malformed record from the other side of a pipe
- *                    (postern-local given a bad job)
+ *                    (a worker given a bad job; posternctl given a bad
+ *                    answer)
  * EX_NOPERM     77   permission denied
  * EX_CONFIG     78   configuration error (unreadable file, bad value)
  */

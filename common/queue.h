@@ -134,8 +134,10 @@ enum queue_status {
 #define QUEUE_MSG_RET_HDRS	0x10	/* DSN RET=HDRS */
 #define QUEUE_MSG_RET_FULL	0x20	/* DSN RET=FULL */
 #define QUEUE_MSG_DOUBLE	0x40	/* a notice to the postmaster about a
-					   notice that failed: if it fails
-					   too, it is logged and dropped */
+					   message from <> or MAILER-DAEMON
+					   (a notice) that failed: if it
+					   fails too, it is logged and
+					   dropped */
 
 /* Recipient flags: DSN NOTIFY (RFC 3461; none set = the default) and
    bookkeeping. */

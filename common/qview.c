@@ -106,7 +106,7 @@ void qview_json_rcpt(const struct qview *v, struct strbuf *out,
     const struct queue_msg *m, const struct queue_rcpt *r, int full,
     struct queue_txn *t)
 {
-	int64_t tl[TIMELINE_MAX];
+	int64_t tl[RETRY_TIMELINE_MAX];
 	size_t n, i;
 
 	KEY(out, "{\"address\":");
@@ -126,7 +126,7 @@ void qview_json_rcpt(const struct qview *v, struct strbuf *out,
 	json_opts(out, last_keys, (const char *const[]){ r->status, r->diag,
 	    r->relay }, 3);
 	if (full) {
-		n = retry_timeline(v->cfg, m, r, tl, TIMELINE_MAX);
+		n = retry_timeline(v->cfg, m, r, tl, RETRY_TIMELINE_MAX);
 		KEY(out, ",\"give_up\":");
 		json_time(out, n > 0 ? tl[n - 1] : 0);
 		KEY(out, ",\"retries\":[");

@@ -8,7 +8,6 @@
 
 #include "qview.h"
 
-#define TIMELINE_MAX 64		/* planned attempts shown */
 
 /* qview_active - a job for message id is in flight (v->active) */
 int qview_active(const struct qview *v, uint64_t id);

@@ -53,7 +53,7 @@ static void text_rcpt(const struct qview *v, struct strbuf *out,
     const struct queue_msg *m, const struct queue_rcpt *r)
 {
 	char a[TIMEUTIL_BUF], b[TIMEUTIL_BUF];
-	int64_t tl[TIMELINE_MAX];
+	int64_t tl[RETRY_TIMELINE_MAX];
 	size_t n, i;
 
 	strbuf_appends(out, "  <");
@@ -72,7 +72,7 @@ static void text_rcpt(const struct qview *v, struct strbuf *out,
 		strbuf_appendf(out, " (first %s, last %s)", a, b);
 	}
 	strbuf_appendc(out, '\n');
-	n = retry_timeline(v->cfg, m, r, tl, TIMELINE_MAX);
+	n = retry_timeline(v->cfg, m, r, tl, RETRY_TIMELINE_MAX);
 	if (n > 0) {
 		timeutil_local(tl[0], a);
 		strbuf_appendf(out, "    next attempt %s\n", a);

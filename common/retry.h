@@ -16,6 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The most planned attempts anyone asks for (show, notices). */
+#define RETRY_TIMELINE_MAX 64
+
 struct config;
 struct queue_msg;
 struct queue_rcpt;

@@ -209,11 +209,12 @@ struct njob {
 int notice_build(struct qmgr *q, const struct njob *j, struct strbuf *out,
     int *memfd_r);
 struct bpool;
+/* A notice that could not be made is tried again this much later. */
+#define NOTICE_RETRY (5 * 60 * 1000000LL)
 struct bpool *bpool_new(struct qmgr *q);
 void bpool_free(struct bpool **p);
-/* bpool_add - queue a notice job (at most BOUNCE_RCPT_MAX recipients) */
-void bpool_add(struct bpool *p, uint64_t id, enum notice_kind kind,
-    const uint32_t *idx, size_t n);
+/* bpool_add - queue a notice job (a copy of j) */
+void bpool_add(struct bpool *p, const struct njob *j);
 /* bpool_covers - a waiting or running notice job reports (id, idx) */
 int bpool_covers(const struct bpool *p, uint64_t id, uint32_t idx);
 size_t bpool_busy(const struct bpool *p);

@@ -52,7 +52,6 @@
 #include "timeutil.h"
 
 #define NSPEC(s) (sizeof(s) / sizeof((s)[0]))
-#define NOTICE_RETRY (5 * 60 * 1000000LL)	/* after a refused job */
 #define NOTICE_JOBS_MAX 1024			/* jobs waiting in memory */
 #define NOTICE_TIME_LIMIT (5 * 60 * 1000000LL)	/* one job, monotonic */
 
@@ -225,12 +224,11 @@ static void send_next(struct bpool *p)
 	strbuf_release(&out);
 }
 
-void bpool_add(struct bpool *p, uint64_t id, enum notice_kind kind,
-    const uint32_t *idx, size_t n)
+void bpool_add(struct bpool *p, const struct njob *j)
 {
 	struct njob *v;
 
-	if (n == 0 || n > BOUNCE_RCPT_MAX || p->n >= NOTICE_JOBS_MAX)
+	if (j->n == 0 || j->n > BOUNCE_RCPT_MAX || p->n >= NOTICE_JOBS_MAX)
 		return;
 	if (p->n == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 8;
@@ -240,11 +238,7 @@ void bpool_add(struct bpool *p, uint64_t id, enum notice_kind kind,
 		p->jobs = v;
 		p->cap = cap;
 	}
-	v = &p->jobs[p->n++];
-	v->id = id;
-	v->kind = kind;
-	v->n = n;
-	memcpy(v->idx, idx, n * sizeof(*idx));
+	p->jobs[p->n++] = *j;
 	send_next(p);
 }
 
@@ -318,7 +312,8 @@ static void store(struct bpool *p, int fd)
 
 	queue_id_format(j->id, id);
 	if (memfd_check(fd, &size) < 0 || size <= 0 ||
-	    size > (off_t)config_size(q->cfg, CK_message_size_limit) + 65536)
+	    (uint64_t)size > config_size(q->cfg, CK_bounce_size_limit) +
+	    BOUNCE_NOTICE_EXTRA)
 		return postpone(p, "the notice is not a sealed memfd of a "
 		    "sensible size");
 	c = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -406,15 +401,22 @@ int bpool_ready(struct bpool *p)
 		return 1;
 	}
 	if (r == 1) {
+		const struct attr *ok = attr_find(&m.attrs, "ok");
+		const struct attr *err = attr_find(&m.attrs, "error");
+
 		if (attr_check(&m.attrs, bounce_result_spec,
 		    NSPEC(bounce_result_spec), 0, &why, &name) < 0)
-			;
-		else if (attr_find(&m.attrs, "ok") != NULL && m.fd >= 0)
+			why = why ? why : "a bad result";
+		else if (strcmp(attr_find(&m.attrs, "v")->value,
+		    BOUNCE_VERSION) != 0)
+			why = "a result of another version";
+		else if (ok != NULL && err == NULL && m.fd >= 0)
 			store(p, m.fd);
-		else if (attr_find(&m.attrs, "error") != NULL)
-			postpone(p, attr_find(&m.attrs, "error")->value);
+		else if (err != NULL && ok == NULL && m.fd < 0)
+			postpone(p, err->value);
 		else
-			why = "a result without ok and a notice, or error";
+			why = "a result that is not exactly one of ok with a "
+			    "notice, or error";
 		ipc_msg_release(&m);
 		if (why == NULL) {
 			p->busy = 0;

@@ -17,6 +17,7 @@
 #include "qmgr.h"
 #include "qmgr_deliver.h"
 #include "queue.h"
+#include "retry.h"
 
 const char *const notice_kind_names[] = { "failure", "delay", "success" };
 
@@ -87,17 +88,17 @@ static void put_time(struct strbuf *out, const char *name, int64_t v)
 		attr_put_i64(out, name, v);
 }
 
-/* orig_of - the address the sender used for r: its ORCPT, else what
-   rcpt_original says; "" when it is the address reported (shown) */
-static void orig_of(struct queue_txn *t, const struct queue_rcpt *r,
-    const char *shown, char *buf, size_t len)
+/* orig_of - the address the sender used for r: its ORCPT (up to
+   QUEUE_ORCPT_MAX, never cut), else what rcpt_original says (in up); NULL
+   when it is the address reported (shown) */
+static const char *orig_of(struct queue_txn *t, const struct queue_rcpt *r,
+    const char *shown, char up[ADDRESS_BUF])
 {
-	char up[ADDRESS_BUF];
 	const char *o = rcpt_original(t, r, up);
 
 	if (strncasecmp(r->orcpt, "rfc822;", 7) == 0)
 		o = r->orcpt + 7;
-	snprintf(buf, len, "%s", o && strcmp(o, shown) != 0 ? o : "");
+	return o && strcmp(o, shown) != 0 ? o : NULL;
 }
 
 /* action - the DSN Action of a recipient in a notice of kind k */
@@ -111,34 +112,29 @@ static const char *action(enum notice_kind k, const struct queue_rcpt *r)
 	    "delivered" : "relayed";
 }
 
-/* put_rcpts - the recipient groups; -1 when the queue failed */
+/* put_rcpts - the recipient groups of message m; -1 when the queue
+   failed */
 static int put_rcpts(struct qmgr *q, struct queue_txn *t,
-    const struct njob *j, struct strbuf *out)
+    const struct njob *j, const struct queue_msg *m, struct strbuf *out)
 {
 	struct strbuf xs = STRBUF_INIT(QUEUE_TRANSCRIPT_MAX + 1);
-	struct strbuf prev = STRBUF_INIT(QUEUE_TRANSCRIPT_MAX + 1);
+	struct strbuf prev = STRBUF_INIT(QUEUE_TRANSCRIPT_MAX + 1), swap;
 	struct queue_rcpt r;
-	struct queue_msg m;
-	char orig[ADDRESS_BUF + 8];
+	char up[ADDRESS_BUF];
 	struct queue_rcpt parent;
-	const char *shown;
+	const char *shown, *orig;
+	int64_t tl[RETRY_TIMELINE_MAX];
 	uint32_t prev_idx = 0;
 	int have_prev = 0, st = QUEUE_OK;
-	size_t i;
-	int64_t life = config_duration(q->cfg, CK_max_queue_lifetime);
+	size_t i, n;
 
-	if (queue_get_msg(t, j->id, &m) != QUEUE_OK)
-		return -1;
-	if (m.flags & QUEUE_MSG_NOTICE)
-		life = config_duration(q->cfg, CK_bounce_queue_lifetime);
 	for (i = 0; i < j->n && st == QUEUE_OK; i++) {
 		if ((st = queue_get_rcpt(t, j->id, j->idx[i], &r)) != QUEUE_OK)
 			break;
 		attr_put_u64(out, "rcpt", r.idx);
 		shown = rcpt_shown(t, &r, &parent);
 		attr_put_str(out, "addr", shown);
-		orig_of(t, &r, shown, orig, sizeof(orig));
-		if (orig[0])
+		if ((orig = orig_of(t, &r, shown, up)) != NULL)
 			attr_put_str(out, "orig", orig);
 		attr_put_str(out, "action", action(j->kind, &r));
 		attr_put_str(out, "status", r.status[0] ? r.status :
@@ -153,8 +149,10 @@ static int put_rcpts(struct qmgr *q, struct queue_txn *t,
 		attr_put_u64(out, "attempts", r.attempts);
 		put_time(out, "first", r.first);
 		put_time(out, "last", r.last);
-		if (j->kind == NOTICE_DELAY)
-			put_time(out, "until", m.arrival + life * 1000000);
+		/* when postern gives up: as posternctl show says it */
+		if (j->kind == NOTICE_DELAY && (n = retry_timeline(q->cfg, m,
+		    &r, tl, RETRY_TIMELINE_MAX)) > 0)
+			put_time(out, "until", tl[n - 1]);
 		if (queue_get_transcript(t, j->id, r.idx, &xs) != QUEUE_OK ||
 		    xs.len == 0)
 			continue;
@@ -164,8 +162,9 @@ static int put_rcpts(struct qmgr *q, struct queue_txn *t,
 			continue;
 		}
 		attr_put(out, "transcript", xs.s, xs.len);
-		strbuf_reset(&prev);
-		strbuf_append(&prev, xs.s, xs.len);
+		swap = prev;
+		prev = xs;
+		xs = swap;
 		prev_idx = r.idx;
 		have_prev = 1;
 	}
@@ -212,7 +211,7 @@ int notice_build(struct qmgr *q, const struct njob *j, struct strbuf *out,
 			attr_put_str(out, "msgid", m.msgid);
 		if (m.subject[0])
 			attr_put_str(out, "subject", m.subject);
-		if (put_rcpts(q, t, j, out) < 0)
+		if (put_rcpts(q, t, j, &m, out) < 0)
 			st = QUEUE_CORRUPT;
 	}
 	return job_content(&t, j->id, st, out, memfd_r);

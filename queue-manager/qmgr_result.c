@@ -232,10 +232,16 @@ static const char *apply(const struct config *cfg, const struct queue_msg *m,
 		r->next = now + jitter((r->attempts > 0 && r->attempts <= n ?
 		    sched[r->attempts - 1] : (n ? sched[0] : 60)) * 1000000);
 		/* A delay warning owed before the next attempt: come back
-		   then (the attempt made with it does no harm). */
+		   then (the attempt made with it does no harm). One already
+		   owed and not yet stored (its job pending, or refused) is
+		   looked at again within NOTICE_RETRY, never at once: a
+		   notice worker that is down must not turn the schedule
+		   into back-to-back attempts. */
 		warn = notice_warn_time(cfg, m, r);
-		if (warn > 0 && warn < r->next)
-			r->next = warn > now ? warn : now;
+		if (warn > now && warn < r->next)
+			r->next = warn;
+		else if (warn > 0 && warn <= now && now + NOTICE_RETRY < r->next)
+			r->next = now + NOTICE_RETRY;
 		return "deferred";
 	}
 }

@@ -55,17 +55,14 @@ struct sched {
 	struct rpool *pool;
 	int saturated;			/* a due recipient waits for room */
 	struct bpool *bounce;		/* the notice worker */
-	struct nplan *notes;		/* notices planned in this run */
+	struct njob *notes;		/* notices planned in this run */
 	size_t nnotes;
+	/* The message read last in this scan: a message's recipients are
+	   mostly due together, so it is read once, not once each. */
+	struct queue_msg msg;
+	int msg_ok;
 };
 
-/* A notice being planned: one message, one kind. */
-struct nplan {
-	uint64_t id;
-	enum notice_kind kind;
-	uint32_t idx[BOUNCE_RCPT_MAX];
-	size_t n;
-};
 #define NPLANS_MAX 64			/* notices planned per run */
 
 /* sched_new - a scheduler for q */
@@ -235,7 +232,7 @@ static void immediate(struct sched *s, const struct queue_rcpt *rc,
 static void nplan_add(struct sched *s, uint64_t id, enum notice_kind k,
     uint32_t idx)
 {
-	struct nplan *np;
+	struct njob *np;
 	size_t i;
 
 	if (bpool_covers(s->bounce, id, idx))
@@ -263,7 +260,6 @@ static void nplan_add(struct sched *s, uint64_t id, enum notice_kind k,
 static int notices(struct sched *s, struct queue_txn *t,
     const struct queue_rcpt *rc)
 {
-	struct queue_msg m;
 	int64_t warn;
 
 	if (rc->state == QS_FAILED || rc->state == QS_DELIVERED) {
@@ -273,10 +269,13 @@ static int notices(struct sched *s, struct queue_txn *t,
 		return 1;
 	}
 	if (rc->flags & QUEUE_RCPT_WARNED ||
-	    config_duration(s->q->cfg, CK_delay_warning_after) <= 0 ||
-	    queue_get_msg(t, rc->id, &m) != QUEUE_OK)
+	    config_duration(s->q->cfg, CK_delay_warning_after) <= 0)
 		return 0;
-	warn = notice_warn_time(s->q->cfg, &m, rc);
+	if (!s->msg_ok || s->msg.id != rc->id)
+		s->msg_ok = queue_get_msg(t, rc->id, &s->msg) == QUEUE_OK;
+	if (!s->msg_ok)
+		return 0;
+	warn = notice_warn_time(s->q->cfg, &s->msg, rc);
 	if (warn > 0 && warn <= timeutil_now())
 		nplan_add(s, rc->id, NOTICE_DELAY, rc->idx);
 	return 0;
@@ -330,6 +329,7 @@ static int scan(struct sched *s, int64_t now, size_t limit)
 		log_error("cannot read the queue: %s", queue_error(s->q->queue));
 		return 1;
 	}
+	s->msg_ok = 0;
 	st = queue_due_next(t, now, NULL, &d);
 	while (st == QUEUE_OK) {
 		if (++seen > SCAN_MAX || consider(s, t, &d, limit)) {
@@ -350,8 +350,7 @@ static void launch(struct sched *s)
 	size_t i;
 
 	for (i = 0; i < s->nnotes; i++)
-		bpool_add(s->bounce, s->notes[i].id, s->notes[i].kind,
-		    s->notes[i].idx, s->notes[i].n);
+		bpool_add(s->bounce, &s->notes[i]);
 	s->nnotes = 0;
 
 	for (i = 0; i < s->nplans; i++) {

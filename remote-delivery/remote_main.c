@@ -112,18 +112,6 @@ static struct map *credentials(const struct config *cfg)
 	return m;
 }
 
-/* servers - the dns_servers list as one string */
-static void servers(const struct config *cfg, char *buf, size_t len)
-{
-	size_t n, i, o = 0;
-	const char *const *v = config_list(cfg, CK_dns_servers, &n);
-
-	buf[0] = '\0';
-	for (i = 0; i < n && o < len; i++)
-		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? " " : "",
-		    v[i]);
-}
-
 /* confine - chroot and drop to the worker's ids (when root) */
 static void confine(const char *dir, const char *uid_s, const char *gid_s)
 {
@@ -282,7 +270,7 @@ int main(int argc, char **argv)
 	log_open("remote", cfg, 0);
 	memset(&r, 0, sizeof(r));
 	r.cfg = cfg;
-	servers(cfg, srv, sizeof(srv));
+	config_list_join(cfg, CK_dns_servers, srv, sizeof(srv));
 	if (dns_open(&r.dns, srv, err, sizeof(err)) < 0)
 		die_temp("DNS: %s", err);
 	r.tls_ctx = tls_context(cfg);
