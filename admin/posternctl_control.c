@@ -148,8 +148,7 @@ int ctl_control(struct ctl *c)
 	ipc_reader_init(&rd, fd, CONTROL_ANSWER_FRAME + 4096);
 	while ((r = ipc_recv(&rd, &m, &why)) == 1) {
 		if (attr_check(&m.attrs, control_answer_spec,
-		    sizeof(control_answer_spec) /
-		    sizeof(control_answer_spec[0]), 0, &why, &name) < 0) {
+		    NSPEC(control_answer_spec), 0, &why, &name) < 0) {
 			ipc_msg_release(&m);
 			r = -1;
 			break;

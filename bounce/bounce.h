@@ -92,9 +92,6 @@ const char *bjob_decode(struct bjob *j, const struct attr_list *al,
     int *fd);
 /* bjob_release - unmap the original and close its memfd */
 void bjob_release(struct bjob *j);
-/* bjob_status_ok - s is an enhanced status code X.Y.Z; its class digit
-   in *class_r */
-int bjob_status_ok(const char *s, int *class_r);
 
 /* bounce_compose.c */
 /* bounce_compose - the whole notice for j into out (LF line ends, no line

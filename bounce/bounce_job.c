@@ -28,11 +28,11 @@
 #include "address.h"
 #include "attr.h"
 #include "bounce.h"
+#include "exitcodes.h"
 #include "bounce_proto.h"
 #include "memfd.h"
 #include "queue.h"
 
-#define NSPEC(s) (sizeof(s) / sizeof((s)[0]))
 
 typedef const char *(*job_take_fn)(struct bjob *, const struct attr *);
 typedef const char *(*rcpt_take_fn)(struct brcpt *, const struct attr *);
@@ -222,7 +222,7 @@ static const char *r_status(struct brcpt *r, const struct attr *a)
 	int class;
 
 	r->status = a->value;
-	return bjob_status_ok(a->value, &class) ? NULL : "bad status code";
+	return status_code_ok(a->value, &class) ? NULL : "bad status code";
 }
 
 static const char *r_diag(struct brcpt *r, const struct attr *a)
@@ -336,7 +336,7 @@ static int action_fits(const struct brcpt *r)
 {
 	int class = 0;
 
-	bjob_status_ok(r->status, &class);
+	status_code_ok(r->status, &class);
 	switch (r->action) {
 	case BA_FAILED:
 		return class == 5 || class == 4;
@@ -372,49 +372,13 @@ static const char *rcpt_check(const struct bjob *j, size_t k)
 /* map_original - check and map the memfd */
 static const char *map_original(struct bjob *j)
 {
-	off_t size;
-	void *p;
+	size_t len;
 
-	if (memfd_check(j->fd, &size) < 0 || (uint64_t)size != j->size)
+	if (memfd_map(j->fd, j->size, j->size, &j->content, &len) < 0)
 		return "the original is not a sealed memfd of the given size";
-	if (size == 0) {
-		j->content = "";
-		return NULL;
-	}
-	if ((uint64_t)size > SIZE_MAX ||
-	    (p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, j->fd, 0)) ==
-	    MAP_FAILED)
-		return "cannot map the original";
-	j->content = p;
 	return NULL;
 }
 
-/* bjob_status_ok - "C.S.D": class 2, 4 or 5, subject and detail 1-3
-   digits */
-int bjob_status_ok(const char *s, int *class_r)
-{
-	size_t i, part, digits = 0;
-
-	if ((s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.')
-		return 0;
-	for (i = 2, part = 0; ; i++) {
-		if (s[i] >= '0' && s[i] <= '9') {
-			if (++digits > 3)
-				return 0;
-		} else if (digits == 0) {
-			return 0;
-		} else if (s[i] == '.' && part == 0) {
-			part = 1;
-			digits = 0;
-		} else {
-			break;
-		}
-	}
-	if (s[i] != '\0' || part != 1)
-		return 0;
-	*class_r = s[0] - '0';
-	return 1;
-}
 
 /* bjob_walk - the attributes in order into j */
 static const char *bjob_walk(struct bjob *j, const struct attr_list *al)

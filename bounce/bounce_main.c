@@ -134,7 +134,7 @@ static int serve(const struct config *cfg)
 int main(int argc, char **argv)
 {
 	struct config *cfg;
-	const char *arg = NULL, *dir, *why;
+	const char *arg = NULL;
 	char err[512];
 	int c, rc;
 
@@ -147,9 +147,7 @@ int main(int argc, char **argv)
 		usage();
 	signal(SIGPIPE, SIG_IGN);
 	umask(077);
-	if ((dir = config_dir_choose(arg, 1, &why)) == NULL)
-		die_perm(EX_CONFIG, "%s", why);
-	if (config_load(&cfg, dir, err, sizeof(err)) < 0)
+	if (config_open(arg, &cfg, err, sizeof(err)) < 0)
 		die_perm(EX_CONFIG, "%s", err);
 	log_open("bounce", cfg, 0);
 	if (getuid() == 0 || geteuid() == 0)

@@ -78,6 +78,8 @@ struct attr_spec {
 	unsigned flags;
 	size_t maxlen;		/* longest value */
 };
+/* NSPEC - the entries of a spec table, for attr_check */
+#define NSPEC(s) (sizeof(s) / sizeof((s)[0]))
 
 /* attr_check - list conforms to spec (nspec entries): required ones are
    present, non-repeatable ones appear once, lengths and kinds hold, and,

@@ -556,6 +556,20 @@ const char *config_dir_choose(const char *arg, int trusted,
 	return CONFIG_DEFAULT_DIR;
 }
 
+/* config_open - a worker's configuration: the directory chosen from its
+   -c argument (trusted: the spawner runs it), then loaded */
+int config_open(const char *arg, struct config **cfg_r, char *err,
+    size_t errlen)
+{
+	const char *dir, *why = NULL;
+
+	if ((dir = config_dir_choose(arg, 1, &why)) == NULL) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	return config_load(cfg_r, dir, err, errlen);
+}
+
 /*
  * Access.
  */

@@ -56,6 +56,10 @@ struct config;
 const char *config_dir_choose(const char *arg, int trusted,
     const char **error_r);
 
+/* config_open - config_dir_choose (trusted) and config_load in one, for
+   the workers; 0, or -1 with the reason in err */
+int config_open(const char *arg, struct config **cfg_r, char *err,
+    size_t errlen);
 /* config_load - read DIR/postern.conf. 0 and *cfg_r set, or -1 and a
    message "FILE:LINE: ..." in err (errlen bytes). A missing or unreadable
    file is an error. */

@@ -6,6 +6,32 @@
 
 #include "exitcodes.h"
 
+/* status_code_ok - an RFC 3463 enhanced status code */
+int status_code_ok(const char *s, int *class_r)
+{
+	size_t i, part, digits = 0;
+
+	if ((s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.')
+		return 0;
+	for (i = 2, part = 0; ; i++) {
+		if (s[i] >= '0' && s[i] <= '9') {
+			if (++digits > 3)
+				return 0;
+		} else if (digits == 0) {
+			return 0;
+		} else if (s[i] == '.' && part == 0) {
+			part = 1;
+			digits = 0;
+		} else {
+			break;
+		}
+	}
+	if (s[i] != '\0' || part != 1)
+		return 0;
+	*class_r = s[0] - '0';
+	return 1;
+}
+
 /* exitcodes_name - name of an exit code */
 const char *exitcodes_name(int code)
 {

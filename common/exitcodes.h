@@ -29,6 +29,11 @@
  * EX_CONFIG     78   configuration error (unreadable file, bad value)
  */
 
+/* status_code_ok - s is an RFC 3463 enhanced status code: class 2, 4
+   or 5, then subject and detail of 1 to 3 digits ("4.4.1"); its class in
+   *class_r. 1 or 0. (SMTP status codes live here with the exit codes:
+   both are how postern says how something ended.) */
+int status_code_ok(const char *s, int *class_r);
 /* exitcodes_name - short name of an exit code ("EX_TEMPFAIL"), or "?" */
 const char *exitcodes_name(int code);
 

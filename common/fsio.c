@@ -278,6 +278,18 @@ int fsio_fsync_path(int dirfd, const char *path)
 }
 
 /* fsio_stat_changed - the file behind a path is no longer the one seen */
+int fsio_path_changed(const char *path, struct stat *seen)
+{
+	struct stat st;
+	int changed;
+
+	if (stat(path, &st) < 0)
+		memset(&st, 0, sizeof(st));
+	changed = fsio_stat_changed(seen, &st);
+	*seen = st;
+	return changed;
+}
+
 int fsio_stat_changed(const struct stat *then, const struct stat *now)
 {
 	return now->st_dev != then->st_dev || now->st_ino != then->st_ino ||

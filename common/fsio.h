@@ -60,6 +60,10 @@ int fsio_fsync_path(int dirfd, const char *path);
    rewritten, compared with then (device, inode, size, mtime, ctime) */
 struct stat;
 int fsio_stat_changed(const struct stat *then, const struct stat *now);
+/* fsio_path_changed - path now differs from *seen (a missing file reads
+   as all zeros); *seen is updated. For a file that failed to load: try
+   again only once it was edited. */
+int fsio_path_changed(const char *path, struct stat *seen);
 /* fsio_read_full - read exactly n bytes (0), end of file first (1), or -1 */
 int fsio_read_full(int fd, void *buf, size_t n);
 

@@ -9,6 +9,7 @@
  * seals at all), so its size and bytes cannot change after the check.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -45,6 +46,31 @@ int memfd_check(int fd, off_t *size_r)
 	if (fstat(fd, &st) < 0)
 		return -1;
 	*size_r = st.st_size;
+	return 0;
+}
+
+int memfd_map(int fd, uint64_t min, uint64_t max, const char **p_r,
+    size_t *len_r)
+{
+	off_t size;
+	void *p;
+
+	if (memfd_check(fd, &size) < 0)
+		return -1;
+	if (size < 0 || (uint64_t)size < min || (uint64_t)size > max ||
+	    (uint64_t)size > SIZE_MAX) {
+		errno = EFBIG;
+		return -1;
+	}
+	*len_r = (size_t)size;
+	if (size == 0) {
+		*p_r = "";
+		return 0;
+	}
+	if ((p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0)) ==
+	    MAP_FAILED)
+		return -1;
+	*p_r = p;
 	return 0;
 }
 

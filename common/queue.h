@@ -120,7 +120,7 @@ enum queue_status {
 #define QUEUE_ENVID_MAX 100	/* RFC 3461 */
 #define QUEUE_ORCPT_MAX 500	/* RFC 3461 */
 #define QUEUE_DIAG_MAX 2048
-#define QUEUE_RELAY_MAX 300
+#define QUEUE_RELAY_MAX 400	/* host[IPv6 address]:port fits */
 #define QUEUE_STATUS_MAX 16
 #define QUEUE_DROPNAME_MAX 128
 #define QUEUE_TRANSCRIPT_MAX (64 * 1024)
@@ -129,7 +129,8 @@ enum queue_status {
 /* Message flags */
 #define QUEUE_MSG_HELD		0x01
 #define QUEUE_MSG_NOTICE	0x02	/* a delivery status notice (from <>) */
-#define QUEUE_MSG_8BIT		0x04	/* content has bytes >= 0x80 */
+#define QUEUE_MSG_8BIT		0x04	/* content has bytes >= 0x80: the
+					   store sets it as content comes */
 #define QUEUE_MSG_SMTPUTF8	0x08	/* UTF-8 in the envelope */
 #define QUEUE_MSG_RET_HDRS	0x10	/* DSN RET=HDRS */
 #define QUEUE_MSG_RET_FULL	0x20	/* DSN RET=FULL */
@@ -261,8 +262,6 @@ int queue_add_begin(struct queue_txn *t, const struct queue_new_msg *m,
     struct queue_add **a_r);
 int queue_add_rcpt(struct queue_add *a, const struct queue_new_rcpt *r);
 int queue_add_content(struct queue_add *a, const void *p, size_t n);
-/* queue_add_flags - add QUEUE_MSG_* flags learnt while adding (8BIT) */
-void queue_add_flags(struct queue_add *a, unsigned flags);
 int queue_add_end(struct queue_add **a, uint64_t *id_r);
 void queue_add_abandon(struct queue_add **a);
 /* queue_append_rcpt - add a recipient to a stored message (alias

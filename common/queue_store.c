@@ -401,7 +401,7 @@ static int add_chunk(struct queue_add *a, const void *p, size_t n)
 int queue_add_content(struct queue_add *a, const void *p, size_t n)
 {
 	const char *s = p;
-	size_t take;
+	size_t take, i;
 	int st;
 
 	if ((st = qdb_usable(a->t, 1)) != QUEUE_OK)
@@ -410,6 +410,10 @@ int queue_add_content(struct queue_add *a, const void *p, size_t n)
 		qdb_seterr(a->t->q, "message content is too large");
 		return QUEUE_ERROR;
 	}
+	/* Every byte passes here, so here is where 8-bit content is seen. */
+	for (i = 0; i < n && !(a->rec.m.flags & QUEUE_MSG_8BIT); i++)
+		if ((unsigned char)s[i] >= 0x80)
+			a->rec.m.flags |= QUEUE_MSG_8BIT;
 	while (n > 0) {
 		if (a->len == 0 && n >= QUEUE_CHUNK) {
 			/* A whole chunk in the caller's buffer: no copy. */
@@ -488,14 +492,6 @@ int queue_add_end(struct queue_add **ap, uint64_t *id_r)
 		*id_r = a->rec.m.id;
 	add_free(a, st != QUEUE_OK);
 	return st;
-}
-
-/* queue_add_flags - more message flags found while adding (8-bit content
-   is known only once the content has been read) */
-void queue_add_flags(struct queue_add *a, unsigned flags)
-{
-	if (a != NULL)
-		a->rec.m.flags |= flags;
 }
 
 /* queue_add_abandon - give up a message being added, removing it */

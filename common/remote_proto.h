@@ -70,29 +70,30 @@
 #define POSTERN_REMOTE_PROTO_H
 
 #include "attr.h"
+#include "queue.h"
 
 #define REMOTE_VERSION "1"
 #define REMOTE_FRAME_MAX (2u << 20)
 #define REMOTE_RCPT_MAX 1000
 #define REMOTE_TEXT_MAX 1024
 #define REMOTE_DEST_MAX 600
-#define REMOTE_RELAY_MAX 400
+#define REMOTE_RELAY_MAX QUEUE_RELAY_MAX
 
 static const struct attr_spec remote_job_spec[] __attribute__((unused)) = {
 	{ "v", ATTR_REQUIRED | ATTR_TEXT, 4 },
-	{ "id", ATTR_REQUIRED | ATTR_TEXT, 11 },
-	{ "sender", ATTR_REQUIRED | ATTR_TEXT, 254 },
+	{ "id", ATTR_REQUIRED | ATTR_TEXT, QUEUE_ID_TEXT },
+	{ "sender", ATTR_REQUIRED | ATTR_TEXT, ADDRESS_MAX },
 	{ "size", ATTR_REQUIRED | ATTR_NUMBER, 20 },
 	{ "flags", ATTR_TEXT, 64 },
 	{ "ret", ATTR_TEXT, 4 },
-	{ "envid", ATTR_TEXT, 100 },
+	{ "envid", ATTR_TEXT, QUEUE_ENVID_MAX },
 	{ "domain", ATTR_REQUIRED | ATTR_TEXT, 255 },
 	{ "nexthop", ATTR_TEXT, 300 },
 	{ "tls", ATTR_REQUIRED | ATTR_TEXT, 8 },
 	{ "dest", ATTR_REQUIRED | ATTR_TEXT, REMOTE_DEST_MAX },
 	{ "rcpt", ATTR_REQUIRED | ATTR_REPEAT | ATTR_NUMBER, 10 },
-	{ "addr", ATTR_REQUIRED | ATTR_REPEAT | ATTR_TEXT, 254 },
-	{ "orcpt", ATTR_REPEAT | ATTR_TEXT, 500 },
+	{ "addr", ATTR_REQUIRED | ATTR_REPEAT | ATTR_TEXT, ADDRESS_MAX },
+	{ "orcpt", ATTR_REPEAT | ATTR_TEXT, QUEUE_ORCPT_MAX },
 	{ "notify", ATTR_REPEAT | ATTR_TEXT, 32 },
 };
 

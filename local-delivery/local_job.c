@@ -37,7 +37,6 @@
 #include "memfd.h"
 #include "queue.h"
 
-#define NSPEC(s) (sizeof(s) / sizeof((s)[0]))
 
 /* The string fields of a recipient, by name. */
 static const struct { const char *name; size_t off; } rcpt_fields[] = {

@@ -46,7 +46,7 @@ static void setup(void)
 int main(int argc, char **argv)
 {
 	struct config *cfg;
-	const char *arg = NULL, *dir, *why;
+	const char *arg = NULL;
 	char err[512];
 	int c, rc;
 
@@ -58,9 +58,7 @@ int main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 	setup();
-	if ((dir = config_dir_choose(arg, 1, &why)) == NULL)
-		die_perm(EX_CONFIG, "%s", why);
-	if (config_load(&cfg, dir, err, sizeof(err)) < 0)
+	if (config_open(arg, &cfg, err, sizeof(err)) < 0)
 		die_perm(EX_CONFIG, "%s", err);
 	log_open("local", cfg, 0);
 	rc = local_job_run(cfg, 0, 1);

@@ -48,7 +48,6 @@
 #define CONN_WAIT (60 * 1000000LL)	/* for the client to read more */
 #define LOW_WATER (256u << 10)		/* run the next step below this */
 #define CONN_PER_USER 4			/* open at once, for non-administrators */
-#define NSPEC(s) (sizeof(s) / sizeof((s)[0]))
 
 const char *const ctl_verbs[V_NVERBS] = { "status", "reload", "hold",
     "release", "delete", "retry", "bounce", "stats", "route", "queue",

@@ -73,6 +73,9 @@ void resolver_reload(struct resolver *r);
 void resolve(struct resolver *r, struct queue_txn *t,
     const struct queue_rcpt *rc, struct route *rt);
 void route_init(struct route *rt);
+/* route_set - a deferral or failure with its status and text */
+void route_set(struct route *rt, enum route_kind kind, const char *status,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void route_release(struct route *rt);
 
 /* A result to record: what happened to one recipient. */
@@ -82,8 +85,8 @@ struct result {
 	uint32_t idx;
 	enum result_kind kind;
 	char status[QUEUE_STATUS_MAX];
-	char text[ROUTE_TEXT_MAX];
-	char relay[REMOTE_RELAY_MAX];
+	char text[QUEUE_DIAG_MAX + 1];	/* whatever the queue can keep */
+	char relay[QUEUE_RELAY_MAX + 1];
 	char tls[128];			/* remote: "VERSION CIPHER" or "" */
 	unsigned conn_use;		/* remote: transactions on the connection */
 	struct xscript_ref *xs;		/* remote: the shared transcript */
@@ -118,6 +121,10 @@ void stats_window(int64_t now, int minutes, unsigned out[3]);
    "/file" target is named as the alias (parent holds it) */
 const char *rcpt_shown(struct queue_txn *t, const struct queue_rcpt *r,
     struct queue_rcpt *parent);
+/* result_status_ok - a worker's result ("ok" or "forward", "defer",
+   "fail") and its enhanced status code agree (class 2, 4, 5) */
+int result_status_ok(const char *status, const char *result);
+
 /* rcpt_original - the address the sender used for r (its own original,
    or its topmost ancestor's); NULL when that is r's own address */
 const char *rcpt_original(struct queue_txn *t, const struct queue_rcpt *r,
@@ -153,6 +160,14 @@ int job_fd(const struct job *j);
 /* job_read - the worker's socket is readable: 1 when the job is over
    (its results recorded), 0 to keep waiting */
 int job_read(struct qmgr *q, struct job *j, struct batch *b);
+/* job_begin - begin a job record for message id: a read transaction in
+   *t_r (NULL when none could begin), "v" and "id" put, the message in
+   *m; the queue status of reading it */
+int job_begin(struct qmgr *q, uint64_t id, const char *version,
+    struct queue_txn **t_r, struct queue_msg *m, struct strbuf *out);
+/* job_put_dsn - the message's flags (8bit, smtputf8), DSN RET and ENVID
+   as remote and notice jobs carry them */
+void job_put_dsn(struct strbuf *out, const struct queue_msg *m);
 /* job_content - end the read transaction *t a job record was built in
    (st: how the building went), with message id's content as a new
    sealed memfd in *memfd_r; 0, or -1 (nothing to close) */

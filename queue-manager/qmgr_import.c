@@ -78,30 +78,25 @@ static int add_rcpts(struct queue_add *a, const struct maildrop *md)
 	return QUEUE_OK;
 }
 
-/* add_content - copy the content, noting 8-bit bytes */
+/* add_content - copy the content (the store notes 8-bit bytes) */
 static int add_content(struct queue_add *a, int fd, const struct maildrop *md,
     const char **why)
 {
 	static char buf[PIECE];
 	uint64_t left = md->content_len;
 	off_t off = md->content_off;
-	unsigned flags = 0;
-	ssize_t n, i;
+	ssize_t n;
 	int st;
 
 	while (left > 0) {
 		n = pread(fd, buf, left < PIECE ? (size_t)left : PIECE, off);
 		if (n <= 0)
 			return *why = "cannot read the content", QUEUE_ERROR;
-		for (i = 0; i < n && !(flags & QUEUE_MSG_8BIT); i++)
-			if ((unsigned char)buf[i] >= 0x80)
-				flags |= QUEUE_MSG_8BIT;
 		if ((st = queue_add_content(a, buf, (size_t)n)) != QUEUE_OK)
 			return st;
 		off += n;
 		left -= (uint64_t)n;
 	}
-	queue_add_flags(a, flags);
 	return QUEUE_OK;
 }
 

@@ -75,6 +75,34 @@ static void put_rcpt(struct strbuf *p, uint32_t idx, const struct route *rt,
 		attr_put_str(p, "noforward", "1");
 }
 
+int job_begin(struct qmgr *q, uint64_t id, const char *version,
+    struct queue_txn **t_r, struct queue_msg *m, struct strbuf *out)
+{
+	char idt[QUEUE_ID_TEXT + 1];
+
+	if (queue_begin(q->queue, 0, t_r) != QUEUE_OK)
+		return QUEUE_TEMP;
+	queue_id_format(id, idt);
+	attr_put_str(out, "v", version);
+	attr_put_str(out, "id", idt);
+	return queue_get_msg(*t_r, id, m);
+}
+
+void job_put_dsn(struct strbuf *out, const struct queue_msg *m)
+{
+	unsigned f = m->flags;
+
+	if (f & (QUEUE_MSG_8BIT | QUEUE_MSG_SMTPUTF8))
+		attr_put_str(out, "flags", (f & QUEUE_MSG_8BIT) &&
+		    (f & QUEUE_MSG_SMTPUTF8) ? "8bit,smtputf8" :
+		    (f & QUEUE_MSG_8BIT) ? "8bit" : "smtputf8");
+	if (f & (QUEUE_MSG_RET_HDRS | QUEUE_MSG_RET_FULL))
+		attr_put_str(out, "ret", f & QUEUE_MSG_RET_HDRS ? "hdrs" :
+		    "full");
+	if (m->envid[0])
+		attr_put_str(out, "envid", m->envid);
+}
+
 /* job_content - end the read transaction a job record was built in,
    with message id's content in a new sealed memfd; 0, or -1 when st (the
    building's status), the record or the content failed */
@@ -99,21 +127,18 @@ int job_content(struct queue_txn **t, uint64_t id, int st,
 static int build(struct qmgr *q, const struct job *j, const struct route *rts,
     struct strbuf *p, int *memfd_r)
 {
-	char id[QUEUE_ID_TEXT + 1];
-	struct queue_txn *t;
+	struct queue_txn *t = NULL;
 	struct queue_msg m;
 	struct queue_rcpt rc;
 	size_t i;
 	int st;
 
-	if (queue_begin(q->queue, 0, &t) != QUEUE_OK)
+	if ((st = job_begin(q, j->id, LOCAL_VERSION, &t, &m, p)) == QUEUE_OK) {
+		attr_put_str(p, "sender", m.sender);
+		attr_put_i64(p, "arrival", m.arrival);
+	}
+	if (t == NULL)
 		return -1;
-	queue_id_format(j->id, id);
-	st = queue_get_msg(t, j->id, &m);
-	attr_put_str(p, "v", LOCAL_VERSION);
-	attr_put_str(p, "id", id);
-	attr_put_str(p, "sender", m.sender);
-	attr_put_i64(p, "arrival", m.arrival);
 	attr_put_str(p, "user", rts[0].user);
 	for (i = 0; st == QUEUE_OK && i < j->n; i++)
 		if ((st = queue_get_rcpt(t, j->id, j->idx[i], &rc)) == QUEUE_OK)
@@ -171,24 +196,6 @@ struct job *job_start(struct qmgr *q, uint64_t id, const uint32_t *idx,
 	return j;
 }
 
-/* status_ok - "X.Y.Z" with the class the result implies */
-static int status_ok(const char *s, const char *result)
-{
-	char want = strcmp(result, "defer") == 0 ? '4' :
-	    strcmp(result, "fail") == 0 ? '5' : '2';
-	size_t i, dots = 0;
-
-	if (s[0] != want || s[1] != '.')
-		return 0;
-	for (i = 2; s[i]; i++) {
-		if (s[i] == '.' && isdigit((unsigned char)s[i - 1]))
-			dots++;
-		else if (!isdigit((unsigned char)s[i]))
-			return 0;
-	}
-	return dots == 1 && isdigit((unsigned char)s[i - 1]);
-}
-
 /* index_of - position of idx in the job, or -1 */
 static long index_of(const struct job *j, uint64_t idx)
 {
@@ -238,7 +245,7 @@ static const char *take_group(const struct job *j, const struct attr_list *l,
 			return "an attribute before the first rcpt";
 	}
 	if (result == NULL || status == NULL || text == NULL ||
-	    !status_ok(status, result))
+	    !result_status_ok(status, result))
 		return "a recipient without a valid result, status and text";
 	res->kind = strcmp(result, "ok") == 0 ? RES_OK :
 	    strcmp(result, "defer") == 0 ? RES_DEFER :

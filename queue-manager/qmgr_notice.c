@@ -51,7 +51,6 @@
 #include "queue.h"
 #include "timeutil.h"
 
-#define NSPEC(s) (sizeof(s) / sizeof((s)[0]))
 #define NOTICE_JOBS_MAX 1024			/* jobs waiting in memory */
 #define NOTICE_TIME_LIMIT (5 * 60 * 1000000LL)	/* one job, monotonic */
 
@@ -306,22 +305,18 @@ static void store(struct bpool *p, int fd)
 	struct queue_txn *t;
 	struct queue_msg m;
 	const char *c;
-	off_t size;
+	size_t size;
 	uint64_t newid = 0;
 	int st, removed = 0, dbl;
 
 	queue_id_format(j->id, id);
-	if (memfd_check(fd, &size) < 0 || size <= 0 ||
-	    (uint64_t)size > config_size(q->cfg, CK_bounce_size_limit) +
-	    BOUNCE_NOTICE_EXTRA)
+	if (memfd_map(fd, 1, config_size(q->cfg, CK_bounce_size_limit) +
+	    BOUNCE_NOTICE_EXTRA, &c, &size) < 0)
 		return postpone(p, "the notice is not a sealed memfd of a "
 		    "sensible size");
-	c = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (c == MAP_FAILED)
-		return postpone(p, "cannot map the notice");
-	header_value(c, (size_t)size, "Subject", subject, sizeof(subject));
-	header_value(c, (size_t)size, "Message-ID", msgid, sizeof(msgid));
-	header_value(c, (size_t)size, "From", from, sizeof(from));
+	header_value(c, size, "Subject", subject, sizeof(subject));
+	header_value(c, size, "Message-ID", msgid, sizeof(msgid));
+	header_value(c, size, "From", from, sizeof(from));
 	st = queue_begin(q->queue, 1, &t);
 	if (st == QUEUE_OK)
 		st = queue_get_msg(t, j->id, &m);
@@ -343,19 +338,14 @@ static void store(struct bpool *p, int fd)
 		nr.parent = QUEUE_NO_PARENT;
 		if ((st = queue_add_begin(t, &nm, &a)) == QUEUE_OK &&
 		    (st = queue_add_rcpt(a, &nr)) == QUEUE_OK)
-			st = queue_add_content(a, c, (size_t)size);
-		if (a != NULL && st == QUEUE_OK) {
-			for (off_t i = 0; i < size; i++)
-				if ((unsigned char)c[i] >= 0x80) {
-					queue_add_flags(a, QUEUE_MSG_8BIT);
-					break;
-				}
+			st = queue_add_content(a, c, size);
+		if (a != NULL && st == QUEUE_OK)
 			st = queue_add_end(&a, &newid);
-		} else if (a != NULL) {
+		else if (a != NULL)
 			queue_add_abandon(&a);
-		}
 	}
-	munmap((void *)c, (size_t)size);
+	if (size > 0)
+		munmap((void *)c, size);
 	if (st == QUEUE_OK && mark(t, j) < 0)
 		st = QUEUE_TEMP;
 	if (st == QUEUE_OK && message_done(t, j->id)) {

@@ -176,21 +176,18 @@ static int put_rcpts(struct qmgr *q, struct queue_txn *t,
 int notice_build(struct qmgr *q, const struct njob *j, struct strbuf *out,
     int *memfd_r)
 {
-	char id[QUEUE_ID_TEXT + 1], to[ADDRESS_BUF + 300];
-	struct queue_txn *t;
+	char to[ADDRESS_BUF + 300];
+	struct queue_txn *t = NULL;
 	struct queue_msg m;
 	int st;
 
-	if (queue_begin(q->queue, 0, &t) != QUEUE_OK)
+	st = job_begin(q, j->id, BOUNCE_VERSION, &t, &m, out);
+	if (t == NULL)
 		return -1;
-	st = queue_get_msg(t, j->id, &m);
 	if (st == QUEUE_OK) {
 		int dbl = notice_from_daemon(m.sender);
 
 		notice_to(q->cfg, m.sender, to, sizeof(to));
-		queue_id_format(j->id, id);
-		attr_put_str(out, "v", BOUNCE_VERSION);
-		attr_put_str(out, "id", id);
 		attr_put_str(out, "kind", notice_kind_names[j->kind]);
 		attr_put_str(out, "to", to);
 		attr_put_str(out, "sender", m.sender);
@@ -198,15 +195,7 @@ int notice_build(struct qmgr *q, const struct njob *j, struct strbuf *out,
 			attr_put_str(out, "double", "1");
 		attr_put_i64(out, "arrival", m.arrival);
 		attr_put_u64(out, "size", m.size);
-		if (m.flags & (QUEUE_MSG_8BIT | QUEUE_MSG_SMTPUTF8))
-			attr_put_str(out, "flags", (m.flags & QUEUE_MSG_8BIT) &&
-			    (m.flags & QUEUE_MSG_SMTPUTF8) ? "8bit,smtputf8" :
-			    (m.flags & QUEUE_MSG_8BIT) ? "8bit" : "smtputf8");
-		if (m.flags & (QUEUE_MSG_RET_HDRS | QUEUE_MSG_RET_FULL))
-			attr_put_str(out, "ret", m.flags & QUEUE_MSG_RET_HDRS ?
-			    "hdrs" : "full");
-		if (m.envid[0])
-			attr_put_str(out, "envid", m.envid);
+		job_put_dsn(out, &m);
 		if (m.msgid[0])
 			attr_put_str(out, "msgid", m.msgid);
 		if (m.subject[0])

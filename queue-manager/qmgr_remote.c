@@ -40,7 +40,6 @@
 #include "timeutil.h"
 
 #define POOL_MAX 256
-#define NSPEC(s) (sizeof(s) / sizeof((s)[0]))
 
 struct rworker {
 	int fd;
@@ -53,7 +52,7 @@ struct rworker {
 	uint32_t *idx;
 	size_t n;
 	int64_t started, limit;		/* monotonic µs */
-	int64_t dispatched, connected;	/* wall clock µs */
+	int64_t dispatched;		/* wall clock µs */
 };
 
 struct rpool {
@@ -167,7 +166,7 @@ size_t rpool_messages(const struct rpool *p, uint64_t *v, size_t max)
 static void defer_job(const struct rworker *w, const char *status,
     const char *why, struct batch *b)
 {
-	batch_defer(b, w->id, w->idx, w->n, w->dispatched, w->connected,
+	batch_defer(b, w->id, w->idx, w->n, w->dispatched, w->dispatched,
 	    "none", status, why);
 }
 
@@ -241,32 +240,22 @@ static const char *notify(unsigned f, char *buf, size_t len)
 static int build(struct qmgr *q, const struct rworker *w,
     const struct route *rts, struct strbuf *out, int *memfd_r)
 {
-	char id[QUEUE_ID_TEXT + 1], nb[40];
-	struct queue_txn *t;
+	char nb[40];
+	struct queue_txn *t = NULL;
 	struct queue_msg m;
 	struct queue_rcpt rc;
+	const char *nl;
 	size_t i;
 	int st;
 
-	if (queue_begin(q->queue, 0, &t) != QUEUE_OK)
+	if ((st = job_begin(q, w->id, REMOTE_VERSION, &t, &m, out)) ==
+	    QUEUE_OK) {
+		attr_put_str(out, "sender", m.sender);
+		attr_put_u64(out, "size", m.size);
+		job_put_dsn(out, &m);
+	}
+	if (t == NULL)
 		return -1;
-	queue_id_format(w->id, id);
-	st = queue_get_msg(t, w->id, &m);
-	attr_put_str(out, "v", REMOTE_VERSION);
-	attr_put_str(out, "id", id);
-	attr_put_str(out, "sender", st == QUEUE_OK ? m.sender : "");
-	attr_put_u64(out, "size", st == QUEUE_OK ? m.size : 0);
-	if (st == QUEUE_OK && (m.flags & (QUEUE_MSG_8BIT |
-	    QUEUE_MSG_SMTPUTF8)))
-		attr_put_str(out, "flags", (m.flags & QUEUE_MSG_8BIT) &&
-		    (m.flags & QUEUE_MSG_SMTPUTF8) ? "8bit,smtputf8" :
-		    (m.flags & QUEUE_MSG_8BIT) ? "8bit" : "smtputf8");
-	if (st == QUEUE_OK && (m.flags & (QUEUE_MSG_RET_HDRS |
-	    QUEUE_MSG_RET_FULL)))
-		attr_put_str(out, "ret", m.flags & QUEUE_MSG_RET_HDRS ? "hdrs" :
-		    "full");
-	if (st == QUEUE_OK && m.envid[0])
-		attr_put_str(out, "envid", m.envid);
 	attr_put_str(out, "domain", rts[0].domain);
 	if (rts[0].nexthop[0])
 		attr_put_str(out, "nexthop", rts[0].nexthop);
@@ -279,9 +268,8 @@ static int build(struct qmgr *q, const struct rworker *w,
 		attr_put_str(out, "addr", rts[i].addr);
 		if (rc.orcpt[0])
 			attr_put_str(out, "orcpt", rc.orcpt);
-		if (notify(rc.flags, nb, sizeof(nb))[0])
-			attr_put_str(out, "notify", notify(rc.flags, nb,
-			    sizeof(nb)));
+		if ((nl = notify(rc.flags, nb, sizeof(nb)))[0])
+			attr_put_str(out, "notify", nl);
 	}
 	return job_content(&t, w->id, st, out, memfd_r);
 }
@@ -315,7 +303,7 @@ void rpool_start(struct rpool *p, uint64_t id, const uint32_t *idx,
 	w->busy = 1;
 	w->session = 0;
 	snprintf(w->dest, sizeof(w->dest), "%s", rts[0].dest);
-	w->dispatched = w->connected = timeutil_now();
+	w->dispatched = timeutil_now();
 	w->started = timeutil_monotonic();
 	w->limit = job_limit(p->q->cfg);
 	if (build(p->q, w, rts, &out, &memfd) < 0 ||
@@ -341,29 +329,6 @@ size_t rpool_pollfds(const struct rpool *p, struct pollfd *pfd, size_t max)
 		pfd[i].revents = 0;
 	}
 	return i;
-}
-
-/* status_ok - "X.Y.Z" (1-3 digits each) of the class the result implies */
-static int status_ok(const char *s, const char *result)
-{
-	char want = strcmp(result, "defer") == 0 ? '4' :
-	    strcmp(result, "fail") == 0 ? '5' : '2';
-	size_t part, n;
-
-	if (strcmp(result, "ok") != 0 && strcmp(result, "defer") != 0 &&
-	    strcmp(result, "fail") != 0)
-		return 0;
-	if (s[0] != want || s[1] != '.')
-		return 0;
-	s += 2;
-	for (part = 0; part < 2; part++) {
-		for (n = 0; isdigit((unsigned char)s[n]); n++)
-			;
-		if (n == 0 || n > 3 || s[n] != (part == 0 ? '.' : '\0'))
-			return 0;
-		s += n + (part == 0);
-	}
-	return 1;
 }
 
 /* take_group - one recipient group, attributes from *pos on */
@@ -399,7 +364,7 @@ static const char *take_group(const struct rworker *w,
 			return "a job attribute inside a recipient group";
 	}
 	if (result == NULL || status == NULL || text == NULL || relay == NULL ||
-	    !status_ok(status, result))
+	    strcmp(result, "forward") == 0 || !result_status_ok(status, result))
 		return "a recipient without a valid result, status, text and "
 		    "relay";
 	if ((res = batch_add(b, w->id, (uint32_t)idx)) == NULL)
@@ -408,7 +373,7 @@ static const char *take_group(const struct rworker *w,
 	    strcmp(result, "defer") == 0 ? RES_DEFER : RES_FAIL;
 	res->attempted = 1;
 	res->dispatched = w->dispatched;
-	res->connected = w->connected;
+	res->connected = w->dispatched;	/* the worker does not say */
 	snprintf(res->status, sizeof(res->status), "%s", status);
 	snprintf(res->text, sizeof(res->text), "%s", text);
 	snprintf(res->relay, sizeof(res->relay), "%s", relay);
@@ -448,8 +413,13 @@ static const char *take_result(struct rworker *w, const struct ipc_msg *m,
 		attr_u64(a, &use);
 	a = attr_find(&m->attrs, "session");
 	w->session = strcmp(a->value, "open") == 0;
-	while (pos < m->attrs.n && strcmp(m->attrs.v[pos].name, "rcpt") != 0)
-		pos++;
+	for (; pos < m->attrs.n && strcmp(m->attrs.v[pos].name, "rcpt") != 0;
+	    pos++)
+		if (strcmp(m->attrs.v[pos].name, "result") == 0 ||
+		    strcmp(m->attrs.v[pos].name, "status") == 0 ||
+		    strcmp(m->attrs.v[pos].name, "text") == 0 ||
+		    strcmp(m->attrs.v[pos].name, "relay") == 0)
+			why = "an attribute outside a recipient group";
 	while (why == NULL && pos < m->attrs.n)
 		why = take_group(w, &m->attrs, &pos, seen, xs, tls,
 		    (unsigned)(use > 1000000 ? 1000000 : use), b);
@@ -469,12 +439,13 @@ static const char *take_result(struct rworker *w, const struct ipc_msg *m,
 static int closed_notice(const struct ipc_msg *m)
 {
 	return m->attrs.n == 2 && strcmp(m->attrs.v[0].name, "v") == 0 &&
+	    strcmp(m->attrs.v[0].value, REMOTE_VERSION) == 0 &&
 	    strcmp(m->attrs.v[1].name, "session") == 0 &&
 	    strcmp(m->attrs.v[1].value, "closed") == 0 && m->fd < 0;
 }
 
 /* worker_read - one readable worker; 0 keep it, -1 drop it */
-static int worker_read(struct rpool *p, struct rworker *w, struct batch *b)
+static int worker_read(struct rworker *w, struct batch *b)
 {
 	struct ipc_msg m;
 	const char *why = NULL;
@@ -482,7 +453,6 @@ static int worker_read(struct rpool *p, struct rworker *w, struct batch *b)
 	long got = ipc_reader_fill(&w->rd);
 	int r;
 
-	(void)p;
 	if (got < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	while ((r = ipc_reader_next(&w->rd, &m, &why)) == 1) {
@@ -534,7 +504,7 @@ void rpool_ready(struct rpool *p, int fd, struct batch *b)
 
 	for (i = 0; i < p->n && p->w[i]->fd != fd; i++)
 		;
-	if (i < p->n && worker_read(p, p->w[i], b) < 0)
+	if (i < p->n && worker_read(p->w[i], b) < 0)
 		drop(p, i);
 }
 

@@ -80,10 +80,7 @@ void route_release(struct route *rt)
 	strbuf_release(&rt->children);
 }
 
-/* set - a deferral or failure with its status and text */
-static void set(struct route *rt, enum route_kind kind, const char *status,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void set(struct route *rt, enum route_kind kind, const char *status,
+void route_set(struct route *rt, enum route_kind kind, const char *status,
     const char *fmt, ...)
 {
 	va_list ap;
@@ -150,20 +147,9 @@ static void open_virtual(struct resolver *r)
 	if (map_load(&r->virtual, path, MAP_MISSING_OK | MAP_LOWER_KEYS, err,
 	    sizeof(err)) < 0) {
 		r->virtual_broken = 1;
-		if (stat(path, &r->virtual_st) < 0)
-			memset(&r->virtual_st, 0, sizeof(r->virtual_st));
+		fsio_path_changed(path, &r->virtual_st);
 		log_error("%s; local mail is deferred until it is fixed", err);
 	}
-}
-
-/* virtual_fixed - the broken virtual file changed since it failed */
-static int virtual_fixed(const struct resolver *r)
-{
-	struct stat st;
-
-	if (stat(config_str(r->q->cfg, CK_virtual_mailbox_file), &st) < 0)
-		memset(&st, 0, sizeof(st));
-	return fsio_stat_changed(&r->virtual_st, &st);
 }
 
 /* resolver_new - maps opened from the configuration */
@@ -207,7 +193,8 @@ void resolver_reload(struct resolver *r)
 		if (r->aliases)
 			log_info("aliases map %s (re)opened", r->aliases_map);
 	}
-	if (r->virtual_broken ? virtual_fixed(r) : (r->virtual == NULL ||
+	if (r->virtual_broken ? fsio_path_changed(config_str(r->q->cfg,
+	    CK_virtual_mailbox_file), &r->virtual_st) : (r->virtual == NULL ||
 	    map_changed(r->virtual)))
 		open_virtual(r);
 	routes_reload(r->routes);
@@ -328,8 +315,8 @@ static void alias_target(struct resolver *r, struct queue_txn *t,
 	size_t len = strlen(rc->addr);
 
 	if (queue_get_rcpt(t, rc->id, rc->parent, &parent) != QUEUE_OK)
-		return set(rt, ROUTE_DEFER, "4.3.0", "cannot read the alias "
-		    "this target came from");
+		return route_set(rt, ROUTE_DEFER, "4.3.0", "cannot read the "
+		    "alias this target came from");
 	rt->kind = ROUTE_LOCAL;
 	rt->uid = r->owner_uid;
 	rt->gid = r->owner_gid;
@@ -393,14 +380,15 @@ static int try_aliases(struct resolver *r, const char *full,
 	if (found == 0 && strcmp(full, user) != 0)
 		found = aliases_lookup(r->aliases, user, &v);
 	if (found < 0)
-		set(rt, ROUTE_DEFER, "4.3.0", "cannot read the aliases map");
+		route_set(rt, ROUTE_DEFER, "4.3.0", "cannot read the aliases "
+		    "map");
 	else if (found > 0 && depth >= ROUTE_DEPTH_MAX)
-		set(rt, ROUTE_FAIL, "5.4.6", "alias expansion deeper than %d "
-		    "levels (a loop?)", ROUTE_DEPTH_MAX);
+		route_set(rt, ROUTE_FAIL, "5.4.6", "alias expansion deeper "
+		    "than %d levels (a loop?)", ROUTE_DEPTH_MAX);
 	else if (found > 0 && aliases_split(v.s, v.len, expand_cb, &c,
 	    &c.why) < 0)
-		set(rt, ROUTE_DEFER, "4.3.5", "alias %s cannot be expanded: "
-		    "%s", user, c.why ? c.why : "bad value");
+		route_set(rt, ROUTE_DEFER, "4.3.5", "alias %s cannot be "
+		    "expanded: %s", user, c.why ? c.why : "bad value");
 	else if (found > 0)
 		rt->kind = ROUTE_EXPAND;
 	strbuf_release(&v);
@@ -421,12 +409,12 @@ static int try_virtual(struct resolver *r, const char *addr,
 	if (r->virtual == NULL || (path = map_lookup(r->virtual, key)) == NULL)
 		return 0;
 	if (path[0] != '/')
-		return set(rt, ROUTE_DEFER, "4.3.5", "virtual mailbox %s: the "
-		    "path \"%s\" is not absolute", addr, path), 1;
+		return route_set(rt, ROUTE_DEFER, "4.3.5", "virtual mailbox "
+		    "%s: the path \"%s\" is not absolute", addr, path), 1;
 	if (privs_user(config_str(r->q->cfg, CK_virtual_user), &rt->uid,
 	    &rt->gid, &why) < 0)
-		return set(rt, ROUTE_DEFER, "4.3.5", "virtual_user %s: %s",
-		    config_str(r->q->cfg, CK_virtual_user), why), 1;
+		return route_set(rt, ROUTE_DEFER, "4.3.5", "virtual_user %s: "
+		    "%s", config_str(r->q->cfg, CK_virtual_user), why), 1;
 	rt->kind = ROUTE_LOCAL;
 	snprintf(rt->user, sizeof(rt->user), "%s",
 	    config_str(r->q->cfg, CK_virtual_user));
@@ -446,17 +434,18 @@ static void try_user(struct resolver *r, const char *user, const char *ext,
 	const char *file = config_str(r->q->cfg, CK_alias_file);
 
 	if (pw == NULL && noforward)
-		return set(rt, ROUTE_FAIL, "5.4.6", "mail forwarding loop: %s "
-		    "leads back to itself and is no user here", addr);
+		return route_set(rt, ROUTE_FAIL, "5.4.6", "mail forwarding "
+		    "loop: %s leads back to itself and is no user here", addr);
 	if (pw == NULL && strcmp(user, "postmaster") != 0)
-		return set(rt, ROUTE_FAIL, "5.1.1", "user unknown: there is no "
-		    "account \"%s\" on this host (it may have been deleted)",
-		    user);
+		return route_set(rt, ROUTE_FAIL, "5.1.1", "user unknown: there "
+		    "is no account \"%s\" on this host (it may have been "
+		    "deleted)", user);
 	if (pw == NULL || pw->pw_uid == 0 ||
 	    (long)pw->pw_uid < config_count(r->q->cfg, CK_min_local_uid))
-		return set(rt, ROUTE_DEFER, "4.3.5", "mail for %s needs an "
-		    "alias: add \"%s: someone\" to %s and run postern-newaliases",
-		    user, user, file[0] ? file : "an aliases file");
+		return route_set(rt, ROUTE_DEFER, "4.3.5", "mail for %s needs "
+		    "an alias: add \"%s: someone\" to %s and run "
+		    "postern-newaliases", user, user, file[0] ? file : "an "
+		    "aliases file");
 	rt->kind = ROUTE_LOCAL;
 	rt->uid = pw->pw_uid;
 	rt->gid = pw->pw_gid;
@@ -480,17 +469,18 @@ void resolve(struct resolver *r, struct queue_txn *t,
 	    (rc->addr[0] == '|' || rc->addr[0] == '/'))
 		return alias_target(r, t, rc, rt);
 	if (at == NULL)
-		return set(rt, ROUTE_FAIL, "5.1.3", "address without a domain");
+		return route_set(rt, ROUTE_FAIL, "5.1.3", "address without a "
+		    "domain");
 	if (!local_domain(r->q->cfg, at + 1))
 		return route_remote(r->routes, rc->addr, at + 1, rt);
 	looped = on_path(t, rc, &depth);
 	split_local(r->q->cfg, rc->addr, full, user, ext);
 	if (r->aliases_missing)
-		return set(rt, ROUTE_DEFER, "4.3.5", "the aliases map is "
+		return route_set(rt, ROUTE_DEFER, "4.3.5", "the aliases map is "
 		    "missing: run postern-newaliases");
 	if (r->virtual_broken)
-		return set(rt, ROUTE_DEFER, "4.3.5", "the virtual mailbox file "
-		    "has an error (see the log)");
+		return route_set(rt, ROUTE_DEFER, "4.3.5", "the virtual "
+		    "mailbox file has an error (see the log)");
 	if (!looped && try_aliases(r, full, user, depth, rt))
 		return;
 	if (try_virtual(r, rc->addr, rt))

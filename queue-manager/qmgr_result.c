@@ -33,6 +33,7 @@
 #include <sys/random.h>
 
 #include "config.h"
+#include "exitcodes.h"
 #include "fsio.h"
 #include "log.h"
 #include "qmgr.h"
@@ -173,6 +174,15 @@ static int64_t jitter(int64_t d)
 	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return d;
 	return d - d / 10 + (int64_t)((double)(d / 5) * (rnd / 4294967296.0));
+}
+
+int result_status_ok(const char *status, const char *result)
+{
+	int class, want = strcmp(result, "ok") == 0 ||
+	    strcmp(result, "forward") == 0 ? 2 : strcmp(result, "defer") == 0 ?
+	    4 : strcmp(result, "fail") == 0 ? 5 : 0;
+
+	return want != 0 && status_code_ok(status, &class) && class == want;
 }
 
 /* owe - a recipient that just became final is owed a notice: it keeps a

@@ -24,8 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
+#include "fsio.h"
 #include "log.h"
 #include "maps.h"
 #include "qmgr.h"
@@ -35,6 +37,7 @@ struct routes {
 	struct qmgr *q;
 	struct map *routes, *tls;
 	int broken;			/* a file has an error */
+	struct stat seen[2];		/* both files when one broke */
 	char why[512];
 };
 
@@ -52,12 +55,19 @@ static int load(struct routes *r, struct map **m, enum config_key k)
 	return -1;
 }
 
-/* open_all - both files */
+/* open_all - both files; when one has an error, what they look like,
+   so that they are read again only once edited (not on every run) */
 static void open_all(struct routes *r)
 {
 	r->why[0] = '\0';
 	r->broken = load(r, &r->routes, CK_routes_file) < 0;
 	r->broken |= load(r, &r->tls, CK_tls_policy_file) < 0;
+	if (r->broken) {
+		fsio_path_changed(config_str(r->q->cfg, CK_routes_file),
+		    &r->seen[0]);
+		fsio_path_changed(config_str(r->q->cfg, CK_tls_policy_file),
+		    &r->seen[1]);
+	}
 }
 
 struct routes *routes_new(struct qmgr *q)
@@ -83,9 +93,19 @@ void routes_free(struct routes **rp)
 
 void routes_reload(struct routes *r)
 {
-	if (r->broken || r->routes == NULL || r->tls == NULL ||
-	    map_changed(r->routes) || map_changed(r->tls))
+	int edited;
+
+	if (r->broken) {
+		/* both are looked at: each call records what it saw */
+		edited = fsio_path_changed(config_str(r->q->cfg,
+		    CK_routes_file), &r->seen[0]);
+		edited |= fsio_path_changed(config_str(r->q->cfg,
+		    CK_tls_policy_file), &r->seen[1]);
+		if (edited)
+			open_all(r);
+	} else if (map_changed(r->routes) || map_changed(r->tls)) {
 		open_all(r);
+	}
 }
 
 /* lookup - the domain, then each parent as ".parent", then "*" when
@@ -117,20 +137,6 @@ static const char *level_name(enum config_tls_level l)
 	    l == TLS_VERIFY ? "verify" : "may";
 }
 
-/* defer - the route cannot be decided now */
-static void defer(struct route *rt, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void defer(struct route *rt, const char *fmt, ...)
-{
-	va_list ap;
-
-	rt->kind = ROUTE_DEFER;
-	snprintf(rt->status, sizeof(rt->status), "4.3.5");
-	va_start(ap, fmt);
-	vsnprintf(rt->text, sizeof(rt->text), fmt, ap);
-	va_end(ap);
-}
-
 void route_remote(struct routes *r, const char *addr, const char *domain,
     struct route *rt)
 {
@@ -140,10 +146,11 @@ void route_remote(struct routes *r, const char *addr, const char *domain,
 	size_t i;
 
 	if (r->broken)
-		return defer(rt, "a routing file has an error: %s", r->why);
+		return route_set(rt, ROUTE_DEFER, "4.3.5", "a routing file has "
+		    "an error: %s", r->why);
 	if (r->q->root && r->q->remote_uid == 0)
-		return defer(rt, "remote_user %s does not exist",
-		    config_str(r->q->cfg, CK_remote_user));
+		return route_set(rt, ROUTE_DEFER, "4.3.5", "remote_user %s "
+		    "does not exist", config_str(r->q->cfg, CK_remote_user));
 	for (i = 0; domain[i] && i + 1 < sizeof(dom); i++)
 		dom[i] = (char)tolower((unsigned char)domain[i]);
 	dom[i] = '\0';
@@ -153,12 +160,12 @@ void route_remote(struct routes *r, const char *addr, const char *domain,
 	if (nh == NULL && dom[0] == '[')
 		nh = dom;
 	if (nh != NULL && nexthop_parse(nh, &parsed) < 0)
-		return defer(rt, "bad next hop \"%s\" for %s (routes_file or "
-		    "relayhost)", nh, dom);
+		return route_set(rt, ROUTE_DEFER, "4.3.5", "bad next hop "
+		    "\"%s\" for %s (routes_file or relayhost)", nh, dom);
 	tls = lookup(r->tls, dom, 0);
 	if (tls != NULL && !tls_ok(tls))
-		return defer(rt, "bad TLS level \"%s\" for %s in "
-		    "tls_policy_file", tls, dom);
+		return route_set(rt, ROUTE_DEFER, "4.3.5", "bad TLS level "
+		    "\"%s\" for %s in tls_policy_file", tls, dom);
 	if (tls == NULL)
 		tls = level_name(config_tls_level(r->q->cfg,
 		    CK_smtp_tls_security_level));

@@ -102,7 +102,7 @@ const char *rjob_decode(struct rjob *j, const struct attr_list *al, int *fd);
 void rjob_release(struct rjob *j);
 /* rjob_result - the RESULT record */
 void rjob_result(const struct rjob *j, const struct strbuf *xscript,
-    int session_open, const char *tls, unsigned conn_use, struct strbuf *out);
+    int session_open, struct strbuf *out);
 /* rcpt_set - a recipient's outcome */
 void rcpt_set(struct rrcpt *r, enum rcpt_state st, const char *status,
     const char *relay, const char *fmt, ...)
@@ -122,6 +122,7 @@ struct target {
 					   verify and relay=) */
 	struct dns_addr addr;
 	unsigned port;
+	int literal;			/* host is an address: no SNI */
 };
 
 struct destlist {
@@ -186,11 +187,6 @@ void conn_close(struct conn *c);
 #define EXT_AUTH_PLAIN	0x40
 #define EXT_AUTH_LOGIN	0x80
 #define EXT_ESMTP	0x100
-
-struct rcreds {
-	char user[256];
-	char pass[256];
-};
 
 /* What the worker keeps between jobs. */
 struct remote {

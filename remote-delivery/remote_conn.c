@@ -67,6 +67,22 @@ static int wait_fd(int fd, short events, int64_t until)
 	}
 }
 
+/* ssl_wait - wait for what the TLS call that returned ret wants (read
+   or write); as wait_fd, or -2 when it wants nothing of the kind (an
+   error) */
+static int ssl_wait(struct conn *c, int ret, int64_t until, int *e_r)
+{
+	int e = SSL_get_error(c->ssl, ret);
+
+	if (e_r != NULL)
+		*e_r = e;
+	if (e == SSL_ERROR_WANT_READ)
+		return wait_fd(c->fd, POLLIN, until);
+	if (e == SSL_ERROR_WANT_WRITE)
+		return wait_fd(c->fd, POLLOUT, until);
+	return -2;
+}
+
 /* fail - the connection is finished; why goes to err and the transcript */
 static int fail(struct conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -155,7 +171,7 @@ static long io_write(struct conn *c, const char *buf, size_t len,
 {
 	char why[256];
 	long n;
-	int w, e;
+	int w;
 
 	for (;;) {
 		if (c->ssl != NULL) {
@@ -164,12 +180,7 @@ static long io_write(struct conn *c, const char *buf, size_t len,
 			    (int)(1u << 30) : (int)len);
 			if (n > 0)
 				return n;
-			e = SSL_get_error(c->ssl, (int)n);
-			if (e == SSL_ERROR_WANT_READ)
-				w = wait_fd(c->fd, POLLIN, until);
-			else if (e == SSL_ERROR_WANT_WRITE)
-				w = wait_fd(c->fd, POLLOUT, until);
-			else
+			if ((w = ssl_wait(c, (int)n, until, NULL)) == -2)
 				return fail(c, "lost connection with %s while "
 				    "sending: %s", c->relay, ssl_why(why,
 				    sizeof(why)));
@@ -205,16 +216,11 @@ static long io_read(struct conn *c, char *buf, size_t len, int64_t until,
 			n = SSL_read(c->ssl, buf, (int)len);
 			if (n > 0)
 				return n;
-			e = SSL_get_error(c->ssl, (int)n);
-			if (e == SSL_ERROR_ZERO_RETURN)
+			w = ssl_wait(c, (int)n, until, &e);
+			if (e == SSL_ERROR_ZERO_RETURN || (e ==
+			    SSL_ERROR_SYSCALL && ERR_peek_error() == 0))
 				return 0;
-			if (e == SSL_ERROR_WANT_READ)
-				w = wait_fd(c->fd, POLLIN, until);
-			else if (e == SSL_ERROR_WANT_WRITE)
-				w = wait_fd(c->fd, POLLOUT, until);
-			else if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
-				return 0;
-			else {
+			if (w == -2) {
 				snprintf(c->err, sizeof(c->err), "TLS read "
 				    "error from %s: %s", c->relay,
 				    ssl_why(why, sizeof(why)));
@@ -360,7 +366,7 @@ int conn_starttls(struct conn *c, SSL_CTX *ctx, const char *sni,
 {
 	int64_t until = deadline(timeout);
 	char why[256];
-	int r, e, w;
+	int r, w;
 	long vr;
 
 	if (reply_unread(&c->rr) != 0)
@@ -386,12 +392,7 @@ int conn_starttls(struct conn *c, SSL_CTX *ctx, const char *sni,
 		r = SSL_connect(c->ssl);
 		if (r == 1)
 			break;
-		e = SSL_get_error(c->ssl, r);
-		if (e == SSL_ERROR_WANT_READ)
-			w = wait_fd(c->fd, POLLIN, until);
-		else if (e == SSL_ERROR_WANT_WRITE)
-			w = wait_fd(c->fd, POLLOUT, until);
-		else {
+		if ((w = ssl_wait(c, r, until, NULL)) == -2) {
 			vr = SSL_get_verify_result(c->ssl);
 			if (verify_host != NULL && vr != X509_V_OK)
 				return fail(c, "TLS handshake with %s failed: "

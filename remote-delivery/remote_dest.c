@@ -196,6 +196,7 @@ void dest_build(struct dns *dns, const struct config *cfg,
 			snprintf(dl->v[0].host, sizeof(dl->v[0].host), "%s",
 			    host);
 			dl->v[0].port = port;
+			dl->v[0].literal = 1;
 			dl->n = 1;
 		} else if ((st = add_host(dns, host, port, dl, xs, &log)) ==
 		    DNS_TEMP) {

@@ -17,7 +17,6 @@
 #include "memfd.h"
 #include "remote.h"
 
-#define NSPEC(s) (sizeof(s) / sizeof((s)[0]))
 
 /* copy - a value that the schema already bounded */
 static void copy(char *dst, size_t len, const struct attr *a)
@@ -61,8 +60,8 @@ static const char *take_rcpt(struct rjob *j, const struct attr_list *al,
 		const struct attr *v = &al->v[*pos];
 
 		if (strcmp(v->name, "addr") == 0) {
-			if (address_parse(v->value, v->len, 0, &a, &why) < 0 ||
-			    strchr(a.text, '@') == NULL)
+			/* (options 0: a bare local part is refused) */
+			if (address_parse(v->value, v->len, 0, &a, &why) < 0)
 				return "a bad recipient address";
 			snprintf(r->addr, sizeof(r->addr), "%s", a.text);
 		} else if (strcmp(v->name, "orcpt") == 0)
@@ -81,24 +80,18 @@ static const char *take_rcpt(struct rjob *j, const struct attr_list *al,
 /* map_content - check and map the memfd */
 static const char *map_content(struct rjob *j)
 {
-	off_t size;
 	const char *p;
+	size_t len;
 	uint64_t i, lines = 0;
 
-	if (memfd_check(j->fd, &size) < 0 || (uint64_t)size != j->size)
+	if (memfd_map(j->fd, j->size, j->size, &p, &len) < 0)
 		return "the content is not a sealed memfd of the given size";
-	if (size == 0) {
-		j->content = "";
-		j->wire_size = 0;
-		return NULL;
-	}
-	p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, j->fd, 0);
-	if (p == MAP_FAILED)
-		return "cannot map the content";
-	for (i = 0; i < j->size; i++)
+	for (i = 0; i < len; i++)
 		lines += p[i] == '\n';
 	j->content = p;
-	j->wire_size = j->size + lines + 3;
+	/* SIZE= counts the wire form: a CR before each LF, and the final
+	   ".CRLF" */
+	j->wire_size = len == 0 ? 0 : j->size + lines + 3;
 	return NULL;
 }
 
@@ -144,8 +137,12 @@ const char *rjob_decode(struct rjob *j, const struct attr_list *al, int *fd)
 		} else if (strcmp(v->name, "flags") == 0) {
 			if ((why = take_flags(j, v->value)) != NULL)
 				return why;
-		} else if (strcmp(v->name, "ret") == 0)
+		} else if (strcmp(v->name, "ret") == 0) {
+			if (strcmp(v->value, "full") != 0 &&
+			    strcmp(v->value, "hdrs") != 0)
+				return "ret is neither full nor hdrs";
 			copy(j->ret, sizeof(j->ret), v);
+		}
 		else if (strcmp(v->name, "envid") == 0)
 			copy(j->envid, sizeof(j->envid), v);
 		else if (strcmp(v->name, "domain") == 0)
@@ -193,13 +190,19 @@ void rcpt_set(struct rrcpt *r, enum rcpt_state st, const char *status,
 	va_end(ap);
 }
 
+/* open_rcpt - the recipient has no outcome yet */
+static int open_rcpt(const struct rrcpt *r)
+{
+	return r->state != RS_OK && r->state != RS_DEFER &&
+	    r->state != RS_FAIL;
+}
+
 size_t rjob_pending(const struct rjob *j)
 {
 	size_t i, n = 0;
 
 	for (i = 0; i < j->n; i++)
-		n += j->rcpts[i].state != RS_OK && j->rcpts[i].state !=
-		    RS_DEFER && j->rcpts[i].state != RS_FAIL;
+		n += open_rcpt(&j->rcpts[i]);
 	return n;
 }
 
@@ -209,13 +212,12 @@ void rjob_settle(struct rjob *j, enum rcpt_state st, const char *status,
 	size_t i;
 
 	for (i = 0; i < j->n; i++)
-		if (j->rcpts[i].state != RS_OK && j->rcpts[i].state !=
-		    RS_DEFER && j->rcpts[i].state != RS_FAIL)
+		if (open_rcpt(&j->rcpts[i]))
 			rcpt_set(&j->rcpts[i], st, status, relay, "%s", text);
 }
 
 void rjob_result(const struct rjob *j, const struct strbuf *xscript,
-    int session_open, const char *tls, unsigned conn_use, struct strbuf *out)
+    int session_open, struct strbuf *out)
 {
 	size_t i;
 
@@ -224,10 +226,10 @@ void rjob_result(const struct rjob *j, const struct strbuf *xscript,
 	if (xscript != NULL && xscript->len > 0)
 		attr_put(out, "transcript", xscript->s, xscript->len);
 	attr_put_str(out, "session", session_open ? "open" : "closed");
-	if (tls != NULL && tls[0])
-		attr_put_str(out, "tls", tls);
-	if (conn_use > 0)
-		attr_put_u64(out, "conn_use", conn_use);
+	if (j->conn_tls[0])
+		attr_put_str(out, "tls", j->conn_tls);
+	if (j->conn_use > 0)
+		attr_put_u64(out, "conn_use", j->conn_use);
 	for (i = 0; i < j->n; i++) {
 		const struct rrcpt *r = &j->rcpts[i];
 

@@ -168,7 +168,7 @@ static int one_job(struct remote *r, struct ipc_msg *m)
 	xs_reset(&r->xs);
 	smtp_deliver(r, &j);
 	xs_finish(&r->xs, &xs);
-	rjob_result(&j, &xs, r->open, j.conn_tls, j.conn_use, &out);
+	rjob_result(&j, &xs, r->open, &out);
 	if (!strbuf_ok(&out))
 		rc = -1;
 	else if (ipc_send(1, &out, -1) < 0)
@@ -244,8 +244,7 @@ static int serve(struct remote *r)
 
 int main(int argc, char **argv)
 {
-	const char *arg = NULL, *dir, *why, *croot = NULL, *uid = NULL,
-	    *gid = NULL;
+	const char *arg = NULL, *croot = NULL, *uid = NULL, *gid = NULL;
 	struct remote r;
 	struct config *cfg;
 	char err[512], srv[1024];
@@ -263,9 +262,7 @@ int main(int argc, char **argv)
 		usage();
 	signal(SIGPIPE, SIG_IGN);
 	umask(077);
-	if ((dir = config_dir_choose(arg, 1, &why)) == NULL)
-		die_perm(EX_CONFIG, "%s", why);
-	if (config_load(&cfg, dir, err, sizeof(err)) < 0)
+	if (config_open(arg, &cfg, err, sizeof(err)) < 0)
 		die_perm(EX_CONFIG, "%s", err);
 	log_open("remote", cfg, 0);
 	memset(&r, 0, sizeof(r));

@@ -240,8 +240,7 @@ static int starttls(struct remote *r, const struct target *tg,
 {
 	struct conn *c = &r->conn;
 	int may = strcmp(j->tls, "may") == 0, verify = strcmp(j->tls,
-	    "verify") == 0, literal = tg->host[0] == '\0' ||
-	    strspn(tg->host, "0123456789.:abcdefABCDEF") == strlen(tg->host);
+	    "verify") == 0, literal = tg->literal || tg->host[0] == '\0';
 	int64_t t = tmo(r, CK_smtp_command_timeout);
 	char w[REMOTE_TEXT_MAX];
 
