@@ -75,7 +75,7 @@ static void look(const struct config *cfg, const char *lookup, int mx,
 	int st;
 
 	r->mx = mx;
-	if (nexthop_parse(lookup, &nh) < 0) {
+	if (address_nexthop_parse(lookup, &nh) < 0) {
 		snprintf(r->host, sizeof(r->host), "%s", lookup);
 		r->err = "not a host name or address";
 		return;

@@ -541,7 +541,7 @@ int address_parse_qualified(const char *in, size_t len, unsigned options,
 	return 0;
 }
 
-int nexthop_parse(const char *s, struct nexthop *nh)
+int address_nexthop_parse(const char *s, struct nexthop *nh)
 {
 	const char *end, *colon, *p, *allowed;
 	unsigned long port;

@@ -78,9 +78,9 @@ struct nexthop {
 	unsigned port;			/* 0: none given */
 	int mx;				/* 1: look up MX records of host */
 };
-/* nexthop_parse - s into nh; 0, or -1 when it is not one of the forms
-   (a host inside brackets may hold letters, digits, '.', '-' and ':',
-   a bare one letters, digits, '.' and '-'; a port is 1-65535) */
-int nexthop_parse(const char *s, struct nexthop *nh);
+/* address_nexthop_parse - s into nh; 0, or -1 when it is not one of the
+   forms (a host inside brackets may hold letters, digits, '.', '-' and
+   ':', a bare one letters, digits, '.' and '-'; a port is 1-65535) */
+int address_nexthop_parse(const char *s, struct nexthop *nh);
 
 #endif

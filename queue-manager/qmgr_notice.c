@@ -49,6 +49,7 @@
 #include "qmgr.h"
 #include "qmgr_deliver.h"
 #include "queue.h"
+#include "rfc822.h"
 #include "timeutil.h"
 
 #define NOTICE_JOBS_MAX 1024			/* jobs waiting in memory */
@@ -241,20 +242,21 @@ void bpool_add(struct bpool *p, const struct njob *j)
 	send_next(p);
 }
 
-/* header_value - a header field's value in the notice (first line only) */
+/* header_value - a header field's value in the notice (first line only:
+   the notice is postern-bounce's own, and folds none of these) */
 static void header_value(const char *p, size_t n, const char *name,
     char *out, size_t len)
 {
-	size_t nl = strlen(name);
 	const char *e = p + n, *line = p, *end;
+	size_t k;
 
 	out[0] = '\0';
 	while (line < e && *line != '\n') {
 		end = memchr(line, '\n', (size_t)(e - line));
 		end = end ? end : e;
-		if ((size_t)(end - line) > nl + 1 && strncasecmp(line, name,
-		    nl) == 0 && line[nl] == ':') {
-			const char *v = line + nl + 1;
+		k = rfc822_field_name_len(line, (size_t)(end - line));
+		if (k > 0 && rfc822_name_is(line, k, name)) {
+			const char *v = line + k + 1;
 
 			while (v < end && (*v == ' ' || *v == '\t'))
 				v++;

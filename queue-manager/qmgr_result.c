@@ -250,7 +250,8 @@ static const char *apply(const struct config *cfg, const struct queue_msg *m,
 		warn = notice_warn_time(cfg, m, r);
 		if (warn > now && warn < r->next)
 			r->next = warn;
-		else if (warn > 0 && warn <= now && now + NOTICE_RETRY < r->next)
+		else if (warn > 0 && warn <= now &&
+		    now + NOTICE_RETRY < r->next)
 			r->next = now + NOTICE_RETRY;
 		return "deferred";
 	}

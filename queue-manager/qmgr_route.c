@@ -159,7 +159,7 @@ void route_remote(struct routes *r, const char *addr, const char *domain,
 		nh = config_str(r->q->cfg, CK_relayhost);
 	if (nh == NULL && dom[0] == '[')
 		nh = dom;
-	if (nh != NULL && nexthop_parse(nh, &parsed) < 0)
+	if (nh != NULL && address_nexthop_parse(nh, &parsed) < 0)
 		return route_set(rt, ROUTE_DEFER, "4.3.5", "bad next hop "
 		    "\"%s\" for %s (routes_file or relayhost)", nh, dom);
 	tls = lookup(r->tls, dom, 0);

@@ -104,7 +104,7 @@ static int parse_nexthop(const char *nh, const char *domain, unsigned dport,
 		*mx = 1;
 		return 0;
 	}
-	if (nexthop_parse(nh, &p) < 0)
+	if (address_nexthop_parse(nh, &p) < 0)
 		return -1;
 	snprintf(host, hostlen, "%s", p.host);
 	*port = p.port ? p.port : dport;

@@ -435,15 +435,15 @@ START_TEST(test_nexthop)
 	size_t i;
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		ck_assert_msg(nexthop_parse(good[i].in, &nh) == 0, "%s",
+		ck_assert_msg(address_nexthop_parse(good[i].in, &nh) == 0, "%s",
 		    good[i].in);
 		ck_assert_str_eq(nh.host, good[i].host);
 		ck_assert_uint_eq(nh.port, good[i].port);
 		ck_assert_int_eq(nh.mx, good[i].mx);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(nexthop_parse(bad[i], &nh) < 0, "'%s' accepted",
-		    bad[i]);
+		ck_assert_msg(address_nexthop_parse(bad[i], &nh) < 0,
+		    "'%s' accepted", bad[i]);
 }
 END_TEST
 
