@@ -55,35 +55,18 @@ import subprocess
 import sys
 import time
 
-F_ADD_SEALS, F_GET_SEALS = 1033, 1034
-F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE = 1, 2, 4, 8
-ALL_SEALS = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE
-FD_FLAG = 0x80000000
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from framing import (ALL_SEALS, F_GET_SEALS, FD_FLAG,  # noqa: E402
+                     netstring, parse_netstrings, send_job as send_frame)
+
 PASS_ENV = ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")
 DEFAULT_MSG = (b"From: Sender <sender@test.example>\nTo: rcpt@example.com\n"
                b"Subject: a test message\nMessage-ID: <t1@test.example>\n\n"
                b"hello\n")
 
 
-def netstring(name, value):
-    if isinstance(value, str):
-        value = value.encode()
-    item = name.encode() + b"=" + value
-    return str(len(item)).encode() + b":" + item + b","
 
 
-def parse_netstrings(data):
-    out = []
-    while data:
-        colon = data.index(b":")
-        n = int(data[:colon])
-        item = data[colon + 1:colon + 1 + n]
-        if data[colon + 1 + n:colon + 2 + n] != b",":
-            raise ValueError("bad netstring")
-        data = data[colon + 2 + n:]
-        name, value = item.split(b"=", 1)
-        out.append((name.decode(), value.decode("utf-8", "replace")))
-    return out
 
 
 def attr_value(value):
@@ -114,31 +97,8 @@ def job_payload(opts, size, attrs):
     return b"".join(netstring(n, v) for n, v in items)
 
 
-def make_memfd(content, seal=True):
-    fd = os.memfd_create("postern-test", os.MFD_ALLOW_SEALING)
-    view = memoryview(content)
-    while view:
-        view = view[os.write(fd, view):]
-    if seal:
-        fcntl.fcntl(fd, F_ADD_SEALS, ALL_SEALS)
-    return fd
 
 
-def send_job(sock, opts, payload, content):
-    if opts.garbage == "bytes":
-        sock.sendall(b"\x00\x00\x00\x09garbage!!")
-        return
-    if opts.garbage == "nofd":
-        sock.sendall(struct.pack(">I", len(payload)) + payload)
-        return
-    fd = make_memfd(content, seal=opts.garbage != "unsealed")
-    try:
-        frame = struct.pack(">I", len(payload) | FD_FLAG) + payload
-        sent = socket.send_fds(sock, [frame], [fd])
-        if sent < len(frame):
-            sock.sendall(frame[sent:])
-    finally:
-        os.close(fd)
 
 
 def read_all(sock, deadline):
@@ -232,7 +192,7 @@ def run(opts):
     child.close()
     try:
         for _ in range(opts.repeat):
-            send_job(parent, opts, payload, content)
+            send_frame(parent, opts.garbage, payload, content)
         parent.shutdown(socket.SHUT_WR)
     except (BrokenPipeError, ConnectionResetError):
         pass

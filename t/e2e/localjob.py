@@ -30,7 +30,6 @@ Options:
   --timeout S     give up waiting after S seconds (default 120)
 """
 import argparse
-import fcntl
 import json
 import os
 import pwd
@@ -40,33 +39,17 @@ import subprocess
 import sys
 import time
 
-F_ADD_SEALS = 1033
-F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW, F_SEAL_WRITE = 1, 2, 4, 8
-FD_FLAG = 0x80000000
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from framing import (FD_FLAG, netstring,  # noqa: E402
+                     parse_netstrings, send_job as send_frame)
+
 PASS_ENV = ("POSTERN_FAULT", "POSTERN_CRASH", "POSTERN_COMMAND_TIME_LIMIT",
             "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")
 DEFAULT_MSG = b"Subject: test\nFrom: a@test.example\n\nhello\n"
 
 
-def netstring(name, value):
-    if isinstance(value, str):
-        value = value.encode()
-    item = name.encode() + b"=" + value
-    return str(len(item)).encode() + b":" + item + b","
 
 
-def parse_netstrings(data):
-    out = []
-    while data:
-        colon = data.index(b":")
-        n = int(data[:colon])
-        item = data[colon + 1:colon + 1 + n]
-        if data[colon + 1 + n:colon + 2 + n] != b",":
-            raise ValueError("bad netstring")
-        data = data[colon + 2 + n:]
-        name, value = item.split(b"=", 1)
-        out.append((name.decode(), value.decode("utf-8", "replace")))
-    return out
 
 
 def job_payload(opts, user, attrs):
@@ -88,15 +71,6 @@ def job_payload(opts, user, attrs):
     return b"".join(netstring(n, v) for n, v in items)
 
 
-def make_memfd(content, seal=True):
-    fd = os.memfd_create("postern-test", os.MFD_ALLOW_SEALING)
-    view = memoryview(content)
-    while view:
-        view = view[os.write(fd, view):]
-    if seal:
-        fcntl.fcntl(fd, F_ADD_SEALS,
-                    F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
-    return fd
 
 
 def become(user):
@@ -109,23 +83,6 @@ def become(user):
     return preexec
 
 
-def send_job(sock, opts, payload, content):
-    if opts.garbage == "bytes":
-        sock.sendall(b"\x00\x00\x00\x09garbage!!")
-        return
-    if opts.garbage == "nofd":
-        sock.sendall(struct.pack(">I", len(payload)) + payload)
-        return
-    fd = make_memfd(content, seal=opts.garbage != "unsealed")
-    try:
-        frame = struct.pack(">I", len(payload) | FD_FLAG) + payload
-        sent = socket.send_fds(sock, [frame], [fd])
-        # sendall() of nothing still calls send(), which fails with EPIPE
-        # when a quick worker has already answered and exited.
-        if sent < len(frame):
-            sock.sendall(frame[sent:])
-    finally:
-        os.close(fd)
 
 
 def read_result(sock, deadline):
@@ -192,7 +149,7 @@ def main():
         stderr=subprocess.PIPE, env=env, cwd="/",
         preexec_fn=become(opts.as_user) if opts.as_user else None)
     child.close()
-    send_job(parent, opts, payload, content)
+    send_frame(parent, opts.garbage, payload, content)
     frame, raw = read_result(parent, start + opts.timeout)
     try:
         rc = proc.wait(timeout=max(1, start + opts.timeout - time.time()))
